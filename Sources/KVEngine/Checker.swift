@@ -1,0 +1,114 @@
+/// Verifies the cache invariants after every step and reports each violation once, when it begins.
+///
+/// - a frame's free bit is set exactly when its refcount is 0 and it is not cached;
+/// - a frame in the LRU list has refcount 0;
+/// - every frame in a page table has a refcount at least the number of tables holding it;
+/// - no frame is held by two requests unless it is shared through the prefix cache;
+/// - no running request holds fewer pages than its tokens need;
+/// - at the end of a scheduler run, no frame is still allocated.
+///
+/// A small pool is checked whole at every step; a large one checks the frames and request the step
+/// touched, and is checked whole at the end.
+public struct Checker: Sendable, Equatable {
+  struct Violation: Hashable, Sendable {
+    var kind: FindingKind
+    /// A frame index, or `-1 - request` for a request.
+    var subject: Int
+  }
+
+  var open: Set<Violation> = []
+
+  public init() {}
+
+  /// The findings that begin at this step. Subjects the step's own findings already name are not
+  /// reported again, but are remembered as open.
+  mutating func check(_ state: EngineState, full: Bool) -> [Finding] {
+    var now: Set<Violation> = []
+    var scope: Set<Int>? = nil
+    if full {
+      let holders = state.recountHolders()
+      for frame in 0..<state.pool.count { frameViolations(state, frame, holders: holders[frame], into: &now) }
+      for r in state.requests.indices { requestViolations(state, r, into: &now) }
+      if state.phase == .done && !state.scenario.isAllocatorOnly {
+        for frame in 0..<state.pool.count where state.pool.refs[frame] > 0 {
+          now.insert(Violation(kind: .leakedFrame, subject: frame))
+        }
+      }
+    } else {
+      var subjects = Set(state.event.frames.filter(state.pool.contains))
+      for frame in subjects { frameViolations(state, frame, holders: state.holders[frame], into: &now) }
+      if let r = state.event.request {
+        requestViolations(state, r, into: &now)
+        subjects.insert(-1 - r)
+      }
+      scope = subjects
+    }
+    let previouslyOpen: Set<Violation>
+    if let scope {
+      previouslyOpen = open.filter { scope.contains($0.subject) }
+      open.subtract(previouslyOpen)
+      open.formUnion(now)
+    } else {
+      previouslyOpen = open
+      open = now
+    }
+    let named = Set(state.findings.flatMap { f in [f.frame, f.request.map { -1 - $0 }].compactMap { $0 } })
+    let started = now.subtracting(previouslyOpen).filter { !named.contains($0.subject) }
+    return started.sorted { ($0.subject, $0.kind.rawValue) < ($1.subject, $1.kind.rawValue) }.map {
+      finding($0, state)
+    }
+  }
+
+  private func frameViolations(_ state: EngineState, _ frame: Int, holders: Int32, into set: inout Set<Violation>) {
+    let pool = state.pool
+    let refs = pool.refs[frame]
+    let inLRU = pool.lru.contains(frame)
+    if pool.freeMask.contains(frame) != (refs == 0 && !inLRU) {
+      set.insert(Violation(kind: .maskRefcountMismatch, subject: frame))
+    }
+    if inLRU && refs != 0 { set.insert(Violation(kind: .lruFrameInUse, subject: frame)) }
+    if refs < holders { set.insert(Violation(kind: .refcountBelowHolders, subject: frame)) }
+    if holders >= 2 && !pool.isCached(frame) { set.insert(Violation(kind: .sharedWithoutCache, subject: frame)) }
+  }
+
+  private func requestViolations(_ state: EngineState, _ r: Int, into set: inout Set<Violation>) {
+    let request = state.requests[r]
+    if request.status == .running && !request.releasing && request.computed > request.capacity(pageSize: state.pageSize) {
+      set.insert(Violation(kind: .shortPageTable, subject: -1 - r))
+    }
+  }
+
+  private func finding(_ v: Violation, _ state: EngineState) -> Finding {
+    let pool = state.pool
+    if v.subject < 0 {
+      let r = -1 - v.subject
+      let request = state.requests[r]
+      return Finding(
+        step: state.step, kind: v.kind,
+        message:
+          "\(request.id) holds \(request.pageTable.count) page(s) (\(request.capacity(pageSize: state.pageSize)) slots) for \(request.computed) tokens",
+        request: r)
+    }
+    let f = v.subject
+    let refs = pool.refs[f]
+    let holders = state.holdersOf(f).map { state.requests[$0].id }
+    let message: String
+    switch v.kind {
+    case .maskRefcountMismatch:
+      message =
+        "frame \(f): free bit \(pool.freeMask.contains(f) ? 1 : 0) but refs \(refs)\(pool.lru.contains(f) ? " and cached" : "")"
+    case .lruFrameInUse:
+      message = "frame \(f) is in the LRU list with refs \(refs): it can be evicted while in use"
+    case .refcountBelowHolders:
+      message = "frame \(f) has refs \(refs) but \(holders.count) page table(s) hold it: \(holders.joined(separator: ", "))"
+    case .sharedWithoutCache:
+      message = "frame \(f) is held by \(holders.joined(separator: ", ")) but not shared through the prefix cache"
+    case .leakedFrame:
+      message =
+        "frame \(f) is still allocated at the end (refs \(refs))\(holders.isEmpty ? " and no request holds it" : ", held by \(holders.joined(separator: ", "))")"
+    default:
+      message = "frame \(f): \(v.kind.rawValue)"
+    }
+    return Finding(step: state.step, kind: v.kind, message: message, frame: f)
+  }
+}

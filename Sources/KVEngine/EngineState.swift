@@ -1,0 +1,196 @@
+import DequeModule
+
+/// One request as the scheduler sees it.
+public struct RequestState: Sendable, Equatable {
+  public var spec: RequestSpec
+  public var status: RequestStatus = .pending
+  /// Logical page i -> physical frame.
+  public var pageTable: [Int] = []
+  /// Tokens generated so far.
+  public var output = 0
+  /// Tokens whose KV is written (the sequence length held in the cache).
+  public var computed = 0
+  /// Pages reused from the prefix cache at the last admission.
+  public var hitPages = 0
+  /// True once the prompt of the current admission is written.
+  public var prefilled = false
+  /// Set by an abort; the next cleanup releases the pages.
+  public var abortRequested = false
+  public var preemptions = 0
+  /// True while its pages are being released.
+  public var releasing = false
+  /// Missing page indices already reported as out-of-bounds writes.
+  var reportedOutOfBounds: Set<Int> = []
+  var reportedDeadlock = false
+
+  public init(spec: RequestSpec) { self.spec = spec }
+
+  public var id: String { spec.id }
+  /// Prompt length of the current admission: the prompt plus, after a preemption, what it generated.
+  public var admissionLength: Int { spec.prompt.count + output }
+  /// True when the request will not run again.
+  public var isTerminal: Bool { status == .finished || status == .aborted || status == .lost }
+  /// Token slots its pages hold.
+  public func capacity(pageSize: Int) -> Int { pageTable.count * pageSize }
+}
+
+/// Running totals of a run.
+public struct RunStats: Sendable, Equatable {
+  public var iterations = 0
+  public var decodedTokens = 0
+  public var prefilledTokens = 0
+  public var promptTokensQueried = 0
+  public var prefixHitTokens = 0
+  public var prefixHitPages = 0
+  public var evictions = 0
+  public var preemptions = 0
+  /// True while its pages are being released.
+  public var releasing = false
+  public var tokensRecomputed = 0
+  public var admissions = 0
+  public var peakFramesInUse = 0
+  public var framesInUseSum = 0
+  public var findings = 0
+
+  /// Prefix-cache hit tokens over prompt tokens looked up.
+  public var prefixHitRate: Double {
+    promptTokensQueried == 0 ? 0 : Double(prefixHitTokens) / Double(promptTokensQueried)
+  }
+  /// Frames in use averaged over iterations.
+  public var meanFramesInUse: Double { iterations == 0 ? 0 : Double(framesInUseSum) / Double(iterations) }
+}
+
+/// A unit of work of the scheduler. Each executes as exactly one step.
+enum Op: Sendable, Equatable {
+  case pool(PoolOp)
+  case allocNStep(count: Int, got: [Int])
+  case allocNFree(frame: Int)
+  case allocNDone(count: Int, frames: [Int])
+  case user(UserAction)
+  case release(request: Int, reason: ReleaseReason)
+  case retire(request: Int, status: RequestStatus)
+  case seedAdmit(request: Int, need: Int, rest: [Int])
+  case refillFailed(request: Int, rest: [Int], emptyPrompt: Bool)
+  case considerNext
+  case hit(request: Int, frame: Int)
+  case admitAlloc(request: Int, need: Int)
+  case admitted(request: Int, rest: [Int])
+  case prefill(request: Int)
+  case record(request: Int)
+  case decode(request: Int)
+  case grow(request: Int, needed: Int, position: Int)
+  case preempted(request: Int, forRequest: Int)
+
+  var request: Int? {
+    switch self {
+    case .release(let r, _), .retire(let r, _), .seedAdmit(let r, _, _), .refillFailed(let r, _, _),
+      .hit(let r, _), .admitAlloc(let r, _), .admitted(let r, _), .prefill(let r), .record(let r),
+      .decode(let r), .grow(let r, _, _), .preempted(let r, _):
+      return r
+    default: return nil
+    }
+  }
+}
+
+/// The whole state of a run after some number of steps. A value: copying it is a snapshot, and the same
+/// scenario always gives the same sequence of states.
+public struct EngineState: Sendable {
+  public let scenario: Scenario
+  /// Steps executed so far.
+  public internal(set) var step = 0
+  public internal(set) var iteration = 0
+  public internal(set) var phase: Phase = .start
+  public internal(set) var pool: PagePool
+  /// Every request of the scenario (and those added by the user), in order; `pending` until it arrives.
+  public internal(set) var requests: [RequestState]
+  /// The waiting queue, head first.
+  public internal(set) var waiting: Deque<Int> = []
+  /// The active batch, in admission order.
+  public internal(set) var active: [Int] = []
+  /// What the last step did.
+  public internal(set) var event = StepEvent(.start)
+  /// Findings of the last step.
+  public internal(set) var findings: [Finding] = []
+  public internal(set) var stats = RunStats()
+  /// Why the run ended, once `phase == .done`.
+  public internal(set) var endReason: String?
+
+  var agenda: Deque<Op> = []
+  /// Number of page tables holding each frame.
+  var holders: [Int32]
+  var checker = Checker()
+  var progressed = false
+  var preemptedThisIteration = false
+  var skipRefill = false
+  /// Request indices ordered by arrival, and how many have arrived.
+  let arrivalOrder: [Int]
+  var arrivalCursor = 0
+  var eventCursor = 0
+  let sortedEvents: [ScenarioEvent]
+  var openRequests: Int
+
+  public init(scenario: Scenario) {
+    self.scenario = scenario
+    let checked = scenario.scheduler.policy == .paged
+    pool = PagePool(count: scenario.cache.pages, checked: checked)
+    holders = [Int32](repeating: 0, count: scenario.cache.pages)
+    let specs = scenario.requests
+    requests = specs.map(RequestState.init(spec:))
+    arrivalOrder = specs.indices.sorted { (specs[$0].arrive, $0) < (specs[$1].arrive, $1) }
+    sortedEvents = scenario.events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
+      .map(\.element)
+    openRequests = requests.count
+    if let ops = scenario.ops { agenda = Deque(ops.map(Op.pool)) }
+  }
+
+  public var pageSize: Int { scenario.cache.pageSize }
+  public var policy: Policy { scenario.scheduler.policy }
+  public var isDone: Bool { phase == .done }
+
+  /// `pages_for(n) = (n + page_size - 1) // page_size`.
+  public func pagesFor(_ tokens: Int) -> Int { (tokens + pageSize - 1) / pageSize }
+
+  /// The index of the request with this id.
+  public func requestIndex(id: String) -> Int? { requests.firstIndex { $0.id == id } }
+
+  /// Requests holding `frame` in their page tables.
+  public func holdersOf(_ frame: Int) -> [Int] {
+    requests.indices.filter { requests[$0].pageTable.contains(frame) }
+  }
+
+  /// Queues a user action to run as the next step.
+  public mutating func enqueue(_ action: UserAction) {
+    agenda.prepend(.user(action))
+    if phase == .done {
+      phase = scenario.isAllocatorOnly ? .ops : .decode
+      endReason = nil
+    }
+  }
+
+  /// Frames referenced by page tables, counted from the tables themselves.
+  func recountHolders() -> [Int32] {
+    var counts = [Int32](repeating: 0, count: pool.count)
+    for request in requests {
+      for frame in request.pageTable where frame >= 0 && frame < pool.count { counts[frame] += 1 }
+    }
+    return counts
+  }
+
+  // MARK: Page-table edits (the only place `holders` changes)
+
+  mutating func appendPage(_ frame: Int, to request: Int) {
+    requests[request].pageTable.append(frame)
+    holders[frame] += 1
+  }
+
+  /// Takes the page to release next: the first (seed, freeing front to back) or the last (paged, so
+  /// that a prompt's last page is evicted first).
+  mutating func takeReleasePage(of request: Int) -> Int? {
+    guard !requests[request].pageTable.isEmpty else { return nil }
+    let frame =
+      policy == .astraiSeed
+      ? requests[request].pageTable.removeFirst() : requests[request].pageTable.removeLast()
+    holders[frame] -= 1
+    return frame
+  }
+}

@@ -1,0 +1,114 @@
+/// The scheduler's phases, in the order they run each iteration.
+public enum Phase: String, Sendable, CaseIterable {
+  /// Before the first step.
+  case start
+  case cleanup, refill, prefill, decode
+  /// An allocator-only scenario stepping its operations.
+  case ops
+  /// The run is over.
+  case done
+}
+
+/// Why a page was freed.
+public enum ReleaseReason: String, Sendable {
+  case finished, aborted, preempted, rollback
+}
+
+/// What a page allocation was for.
+public enum AllocPurpose: Sendable, Equatable {
+  /// Admission of a request: page `have + 1` of `need` (`alloc_n(need)`).
+  case admit(request: Int, need: Int, have: Int)
+  /// Decode growth: `needed = pages_for(position + 1)` pages, the request has `have`.
+  case grow(request: Int, position: Int, needed: Int, have: Int)
+  /// An allocator operation: `alloc()`, or call `index` of `alloc_n(count)`.
+  case op(index: Int, count: Int)
+}
+
+/// A request's status.
+public enum RequestStatus: String, Sendable, CaseIterable {
+  /// Not yet arrived.
+  case pending
+  case waiting, running, finished, aborted, preempted, lost
+}
+
+/// The plan of a phase, decided by its first step.
+public enum PhasePlan: Sendable, Equatable {
+  /// Arrivals, aborts and the finished or aborted requests whose pages are released.
+  case cleanup(arrived: [Int], aborted: [Int], releasing: [Int], idleUntil: Int?)
+  /// `available = max_batch - active`; the requests popped (seed) or considered (paged).
+  case refill(available: Int, popped: [Int], skippedAfterPreemption: Bool)
+  /// Requests whose prompts are written.
+  case prefill([Int])
+  /// Requests grouped by next position; the chosen ones decode.
+  case decode(groups: [DecodeGroup], chosen: [Int])
+  /// The run ended.
+  case done(reason: String)
+}
+
+/// Requests at the same next position.
+public struct DecodeGroup: Sendable, Equatable {
+  public var position: Int
+  public var requests: [Int]
+}
+
+/// What one step did, with the values a viewer shows. Request fields are indices into `EngineState.requests`.
+public enum StepAction: Sendable, Equatable {
+  /// The state before any step.
+  case start
+  case plan(Phase, PhasePlan)
+  case alloc(AllocTrace, AllocPurpose)
+  case free(RefTrace, request: Int?, reason: ReleaseReason?)
+  case incRef(RefTrace, request: Int?)
+  /// `alloc_n(count)` returned these frames (empty on failure).
+  case allocNResult(count: Int, frames: [Int])
+  /// A prefix-cache lookup for an admission: pages hit, pages still needed, frames available.
+  case lookup(request: Int, hits: [Int], need: Int, available: Int, admitted: Bool)
+  case admitted(request: Int, pages: Int, hitPages: Int)
+  /// Refill failed for `request` (back to the head of the queue); `lost` were popped and dropped.
+  case refillFailed(request: Int, lost: [Int])
+  case prefill(request: Int, from: Int, to: Int)
+  /// Keys of full prompt pages recorded in the prefix cache.
+  case record(request: Int, pages: Int, recorded: Int)
+  /// A decode wrote the KV of `position` into a table of `pages` pages; `outOfBounds` names the frame the
+  /// padded -1 index hit. For the seed, `grownTo` is the growth check that follows the write:
+  /// `pages_for(position + 2)` pages needed for the next write.
+  case write(request: Int, position: Int, pages: Int, outOfBounds: Int?, growthNeeded: Int?)
+  /// A growth allocation returned -1; `outcome` is what the policy did about it.
+  case growthFailed(request: Int, position: Int, outcome: GrowthFailure)
+  case preempted(request: Int, forRequest: Int, pagesFreed: Int)
+  case retired(request: Int, status: RequestStatus)
+  case aborted(request: Int)
+  case added(request: Int)
+}
+
+/// One step: what it did and which frames and request it touched.
+public struct StepEvent: Sendable, Equatable {
+  public var action: StepAction
+  public var frames: [Int]
+  public var request: Int?
+
+  public init(_ action: StepAction, frames: [Int] = [], request: Int? = nil) {
+    self.action = action
+    self.frames = frames
+    self.request = request
+  }
+}
+
+/// What a scheduler did when decode growth got no page.
+public enum GrowthFailure: Sendable, Equatable {
+  /// The seed ignores it.
+  case ignored
+  /// `on_oom: preempt`: the victim's pages are freed and it goes back to the waiting queue.
+  case preempt(victim: Int)
+  /// `on_oom: abort`.
+  case abort
+  /// `on_oom: wait`: try again next iteration.
+  case wait
+}
+
+/// What the user did in the live view (or a trace recorded): applied as a step of its own.
+public enum UserAction: Sendable, Equatable {
+  case addRequest(RequestSpec)
+  case abort(String)
+  case pool(PoolOp)
+}

@@ -1,0 +1,59 @@
+/// A doubly linked list of frame indices kept in arrays: O(1) append, remove and pop from the head.
+public struct LRUList: Sendable, Equatable {
+  private static let absent: Int32 = -2
+  private var previous: [Int32]
+  private var following: [Int32]
+  /// The least recently used frame, evicted first.
+  public private(set) var head: Int32 = -1
+  public private(set) var tail: Int32 = -1
+  public private(set) var count = 0
+
+  public init(capacity: Int) {
+    previous = [Int32](repeating: LRUList.absent, count: capacity)
+    following = [Int32](repeating: LRUList.absent, count: capacity)
+  }
+
+  public func contains(_ frame: Int) -> Bool { previous[frame] != LRUList.absent }
+
+  /// Appends at the tail (most recently used).
+  public mutating func append(_ frame: Int) {
+    precondition(!contains(frame))
+    let f = Int32(frame)
+    previous[frame] = tail
+    following[frame] = -1
+    if tail >= 0 { following[Int(tail)] = f } else { head = f }
+    tail = f
+    count += 1
+  }
+
+  public mutating func remove(_ frame: Int) {
+    guard contains(frame) else { return }
+    let p = previous[frame]
+    let n = following[frame]
+    if p >= 0 { following[Int(p)] = n } else { head = n }
+    if n >= 0 { previous[Int(n)] = p } else { tail = p }
+    previous[frame] = LRUList.absent
+    following[frame] = LRUList.absent
+    count -= 1
+  }
+
+  /// Removes and returns the head, or nil when empty.
+  public mutating func popHead() -> Int? {
+    guard head >= 0 else { return nil }
+    let frame = Int(head)
+    remove(frame)
+    return frame
+  }
+
+  /// The frames from head (evicted first) to tail.
+  public var frames: [Int] {
+    var result: [Int] = []
+    result.reserveCapacity(count)
+    var cursor = head
+    while cursor >= 0 {
+      result.append(Int(cursor))
+      cursor = following[Int(cursor)]
+    }
+    return result
+  }
+}

@@ -1,0 +1,177 @@
+/// The content a cached frame holds, indexed by the prefix cache.
+public struct CachedPage: Sendable, Equatable {
+  /// The page's key: a hash chained over the parent key and this page's tokens.
+  public var key: UInt64
+  /// The previous page's key (0 for the first page).
+  public var parent: UInt64
+  /// The page's tokens, compared on every hit so that a hash collision is never accepted.
+  public var tokens: [Int32]
+}
+
+/// Allocator misuse, recorded as a finding instead of a crash.
+public enum PoolMisuse: Sendable, Equatable {
+  /// The frame index is outside the pool.
+  case badIndex
+  /// A free of a frame that is already free (checked pool: rejected).
+  case doubleFree
+  /// A free drove the refcount below zero (seed pool: not checked).
+  case negativeRefcount
+  /// inc_ref of a frame that is not allocated.
+  case incRefFreeFrame
+}
+
+/// What `alloc()` did, with the values a teacher would show.
+public struct AllocTrace: Sendable, Equatable {
+  /// The frame handed out, or -1.
+  public var frame: Int
+  /// The mask word that held the frame (`frame / 64`), and its value before and after.
+  public var wordIndex: Int
+  public var wordBefore: UInt64
+  public var wordAfter: UInt64
+  /// `word & -word`: the lowest set bit of the word.
+  public var lsb: UInt64
+  /// A cached frame evicted from the LRU head because no frame was free, with the key it dropped.
+  public var evictedKey: UInt64?
+}
+
+/// What `free(idx)` or `inc_ref(idx)` did.
+public struct RefTrace: Sendable, Equatable {
+  public var frame: Int
+  public var refBefore: Int
+  public var refAfter: Int
+  /// The mask word of the frame before and after.
+  public var wordBefore: UInt64
+  public var wordAfter: UInt64
+  /// The frame went to the LRU tail (free) or left the LRU list (inc_ref of a cached frame).
+  public var lru: Bool
+  public var misuse: PoolMisuse?
+}
+
+/// The pool of page frames: the free bitmask, refcounts, the LRU list of cached frames and the prefix
+/// index. A value type: copying it is a snapshot.
+public struct PagePool: Sendable, Equatable {
+  /// Number of frames.
+  public let count: Int
+  /// `true` rejects misuse (the fixed allocator); `false` behaves like the seed (no checks).
+  public let checked: Bool
+  /// Bit i set when frame i is free.
+  public private(set) var freeMask: FreeBitmask
+  /// Reference count of each frame.
+  public private(set) var refs: [Int32]
+  /// Cached frames with refcount 0, least recently used first.
+  public private(set) var lru: LRUList
+  /// Content of each frame that the prefix cache indexes.
+  public private(set) var cached: [Int32: CachedPage] = [:]
+  /// Key -> frame.
+  public private(set) var frameForKey: [UInt64: Int32] = [:]
+
+  public init(count: Int, checked: Bool) {
+    self.count = count
+    self.checked = checked
+    freeMask = FreeBitmask(count: count, allSet: true)
+    refs = [Int32](repeating: 0, count: count)
+    lru = LRUList(capacity: count)
+  }
+
+  /// Frames in the free mask.
+  public var freeCount: Int { freeMask.population }
+  /// Frames that an allocation can get: free ones plus cached ones it may evict.
+  public var availableCount: Int { freeMask.population + lru.count }
+  /// Frames with refcount > 0.
+  public var usedCount: Int { count - freeMask.population - lru.count }
+
+  public func isCached(_ frame: Int) -> Bool { cached[Int32(frame)] != nil }
+  public func contains(_ frame: Int) -> Bool { frame >= 0 && frame < count }
+
+  /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
+  public mutating func alloc() -> AllocTrace {
+    if let frame = freeMask.lowest {
+      let wordIndex = frame >> 6
+      let before = freeMask.word(wordIndex)
+      freeMask.remove(frame)
+      refs[frame] = 1
+      return AllocTrace(
+        frame: frame, wordIndex: wordIndex, wordBefore: before, wordAfter: freeMask.word(wordIndex),
+        lsb: before & (~before &+ 1), evictedKey: nil)
+    }
+    if let frame = lru.popHead() {
+      let dropped = cached.removeValue(forKey: Int32(frame))
+      if let key = dropped?.key { frameForKey.removeValue(forKey: key) }
+      refs[frame] = 1
+      let word = freeMask.word(frame >> 6)
+      return AllocTrace(
+        frame: frame, wordIndex: frame >> 6, wordBefore: word, wordAfter: word, lsb: 0,
+        evictedKey: dropped?.key)
+    }
+    return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
+  }
+
+  /// Drops one reference. At zero the frame goes back to the mask, or to the LRU tail when cached.
+  public mutating func free(_ frame: Int) -> RefTrace {
+    guard contains(frame) else {
+      return RefTrace(
+        frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
+    }
+    let wordIndex = frame >> 6
+    let wordBefore = freeMask.word(wordIndex)
+    let before = Int(refs[frame])
+    if checked && before <= 0 {
+      return RefTrace(
+        frame: frame, refBefore: before, refAfter: before, wordBefore: wordBefore, wordAfter: wordBefore,
+        lru: false, misuse: .doubleFree)
+    }
+    refs[frame] -= 1
+    var toLRU = false
+    if refs[frame] == 0 {
+      if isCached(frame) {
+        lru.append(frame)
+        toLRU = true
+      } else {
+        freeMask.insert(frame)
+      }
+    }
+    return RefTrace(
+      frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: wordBefore,
+      wordAfter: freeMask.word(wordIndex), lru: toLRU, misuse: refs[frame] < 0 ? .negativeRefcount : nil)
+  }
+
+  /// Adds one reference. A cached frame with refcount 0 leaves the LRU list (a prefix hit).
+  public mutating func incRef(_ frame: Int) -> RefTrace {
+    guard contains(frame) else {
+      return RefTrace(
+        frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
+    }
+    let word = freeMask.word(frame >> 6)
+    let before = Int(refs[frame])
+    let leavesLRU = lru.contains(frame)
+    let isFree = freeMask.contains(frame)
+    if checked && isFree {
+      return RefTrace(
+        frame: frame, refBefore: before, refAfter: before, wordBefore: word, wordAfter: word, lru: false,
+        misuse: .incRefFreeFrame)
+    }
+    if leavesLRU { lru.remove(frame) }
+    refs[frame] += 1
+    return RefTrace(
+      frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: word, wordAfter: word,
+      lru: leavesLRU, misuse: isFree ? .incRefFreeFrame : nil)
+  }
+
+  /// Indexes `frame` under `page.key`. Returns false (and changes nothing) when the key is already
+  /// indexed, or the frame already holds indexed content.
+  @discardableResult
+  public mutating func record(_ frame: Int, page: CachedPage) -> Bool {
+    guard contains(frame), frameForKey[page.key] == nil, cached[Int32(frame)] == nil else { return false }
+    cached[Int32(frame)] = page
+    frameForKey[page.key] = Int32(frame)
+    return true
+  }
+
+  /// The frame holding exactly this page (same key, parent and tokens), if any.
+  public func lookup(key: UInt64, parent: UInt64, tokens: [Int32]) -> Int? {
+    guard let frame = frameForKey[key], let page = cached[frame], page.parent == parent,
+      page.tokens == tokens
+    else { return nil }
+    return Int(frame)
+  }
+}

@@ -1,0 +1,168 @@
+/// How far one move goes.
+public enum Granularity: String, Sendable, CaseIterable {
+  /// One allocator operation or one scheduler decision.
+  case step
+  /// To the start of the next or previous phase (cleanup, refill, prefill, decode).
+  case phase
+  /// To the start of the next or previous iteration.
+  case iteration
+}
+
+/// A sample of the run taken at the start of each iteration, for overviews and sparklines.
+public struct IterationSample: Sendable, Equatable {
+  public var iteration: Int
+  public var step: Int
+  public var framesInUse: Int
+  public var prefixHitPages: Int
+  public var preemptions: Int
+}
+
+/// A run that can be stepped forward and back and sought to any step, with bounded memory: it keeps
+/// snapshots every `interval` steps (thinned as the run grows) and re-executes from the nearest one.
+/// User actions are part of the run: applying one rewrites the future from the current step.
+public struct Timeline: Sendable {
+  public let scenario: Scenario
+  /// The state the timeline is at.
+  public private(set) var current: EngineState
+  /// Every finding of the whole run, in step order.
+  public private(set) var findings: [Finding] = []
+  /// Number of steps of the whole run.
+  public private(set) var totalSteps = 0
+  /// The state after the last step.
+  public private(set) var final: EngineState
+  /// Steps that begin a phase, and steps that begin an iteration.
+  public private(set) var phaseStarts: [Int] = []
+  public private(set) var iterationStarts: [Int] = []
+  public private(set) var samples: [IterationSample] = []
+  /// User actions by the step after which they run.
+  public private(set) var actions: [Int: UserAction] = [:]
+
+  private var checkpoints: [EngineState] = []
+  private var interval: Int
+  private let maxCheckpoints: Int
+
+  /// Builds the timeline and runs the scenario to its end once.
+  public init(scenario: Scenario, interval: Int = 64, maxCheckpoints: Int = 256, actions: [Int: UserAction] = [:]) {
+    self.scenario = scenario
+    self.interval = max(1, interval)
+    self.maxCheckpoints = max(2, maxCheckpoints)
+    self.actions = actions
+    let start = EngineState(scenario: scenario)
+    current = start
+    final = start
+    checkpoints = [start]
+    explore(from: start)
+  }
+
+  /// Memory the snapshots hold, as a count of snapshots and the steps between them.
+  public var checkpointCount: Int { checkpoints.count }
+  public var checkpointInterval: Int { interval }
+
+  /// Runs from `state` to the end, recording findings, boundaries, samples and snapshots.
+  private mutating func explore(from state: EngineState) {
+    var state = state
+    while !state.isDone {
+      Timeline.advance(&state, actions: actions)
+      record(state)
+    }
+    totalSteps = state.step
+    final = state
+  }
+
+  private mutating func record(_ state: EngineState) {
+    findings += state.findings
+    if case .plan(let phase, _) = state.event.action {
+      phaseStarts.append(state.step)
+      if phase == .cleanup {
+        iterationStarts.append(state.step)
+        samples.append(
+          IterationSample(
+            iteration: state.iteration, step: state.step, framesInUse: state.pool.usedCount,
+            prefixHitPages: state.stats.prefixHitPages, preemptions: state.stats.preemptions))
+      }
+    }
+    if state.step % interval == 0 && state.step / interval == checkpoints.count {
+      checkpoints.append(state)
+      if checkpoints.count > maxCheckpoints {
+        checkpoints = stride(from: 0, to: checkpoints.count, by: 2).map { checkpoints[$0] }
+        interval *= 2
+      }
+    }
+  }
+
+  /// One step, running first the user action recorded for this point, if any.
+  static func advance(_ state: inout EngineState, actions: [Int: UserAction]) {
+    if let action = actions[state.step] { state.enqueue(action) }
+    state.advance()
+  }
+
+  /// The state after `step` steps (clamped to the run).
+  public func state(at step: Int) -> EngineState {
+    let target = min(max(0, step), totalSteps)
+    var state: EngineState
+    if target >= current.step && target - current.step <= interval {
+      state = current
+    } else {
+      state = checkpoints[min(target / interval, checkpoints.count - 1)]
+    }
+    while state.step < target { Timeline.advance(&state, actions: actions) }
+    return state
+  }
+
+  /// Moves to the state after `step` steps.
+  public mutating func seek(to step: Int) {
+    current = state(at: step)
+  }
+
+  /// The step one move away from the current one.
+  public func target(_ granularity: Granularity, forward: Bool) -> Int {
+    let step = current.step
+    let marks: [Int]
+    switch granularity {
+    case .step: return min(max(0, step + (forward ? 1 : -1)), totalSteps)
+    case .phase: marks = phaseStarts
+    case .iteration: marks = iterationStarts
+    }
+    if forward {
+      return marks.first(where: { $0 > step }) ?? totalSteps
+    }
+    return marks.last(where: { $0 < step }) ?? 0
+  }
+
+  /// Moves one step, phase or iteration forward or back.
+  public mutating func move(_ granularity: Granularity, forward: Bool) {
+    seek(to: target(granularity, forward: forward))
+  }
+
+  /// The first finding after the current step, if any.
+  public var nextFinding: Finding? { findings.first { $0.step > current.step } }
+
+  /// The states of steps `range` (for an event log), re-executed from the nearest snapshot.
+  public func states(_ range: ClosedRange<Int>) -> [EngineState] {
+    let lower = max(0, range.lowerBound)
+    let upper = min(totalSteps, range.upperBound)
+    guard lower <= upper else { return [] }
+    var state = self.state(at: lower)
+    var result = [state]
+    while state.step < upper {
+      Timeline.advance(&state, actions: actions)
+      result.append(state)
+    }
+    return result
+  }
+
+  /// Runs `action` as the next step. The run after the current step is recomputed; user actions that
+  /// were recorded later are dropped (a new future).
+  public mutating func apply(_ action: UserAction) {
+    let step = current.step
+    actions = actions.filter { $0.key < step }
+    actions[step] = action
+    findings.removeAll { $0.step > step }
+    phaseStarts.removeAll { $0 > step }
+    iterationStarts.removeAll { $0 > step }
+    samples.removeAll { $0.step > step }
+    checkpoints.removeSubrange(min(checkpoints.count, step / interval + 1)...)
+    explore(from: current)
+    seek(to: step + 1)
+  }
+}

@@ -1,0 +1,60 @@
+/// Synthetic, deterministic tokens and page keys. No model runs: a token is a hash of where it is.
+public enum Tokens {
+  /// SplitMix64's finalizer: a cheap, well-mixed 64-bit hash.
+  @inlinable
+  public static func mix(_ value: UInt64) -> UInt64 {
+    var z = value &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// A stable 64-bit hash of a string (FNV-1a), independent of the process (unlike `hashValue`).
+  public static func seed(of text: String) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    return hash
+  }
+
+  /// Vocabulary of synthetic tokens.
+  public static let vocabulary: UInt64 = 50_000
+
+  /// A token drawn from `seed` at `position`.
+  @inlinable
+  public static func synthetic(seed: UInt64, position: Int) -> Int32 {
+    Int32(truncatingIfNeeded: mix(seed ^ mix(UInt64(truncatingIfNeeded: position))) % vocabulary)
+  }
+
+  /// The key of a page: a hash chained over the parent page's key and this page's tokens, so that the
+  /// same tokens under another prefix or at another position give another key. Never 0.
+  public static func pageKey(parent: UInt64, tokens: some Sequence<Int32>) -> UInt64 {
+    var hash = mix(parent ^ 0x5EED_0F_BA5E)
+    for token in tokens { hash = mix(hash ^ UInt64(UInt32(bitPattern: token))) }
+    return hash == 0 ? 1 : hash
+  }
+}
+
+extension RequestSpec {
+  /// The seed of this request's own synthetic tokens.
+  public var tokenSeed: UInt64 { Tokens.seed(of: id) }
+
+  /// Token at `position`: a prompt token below the prompt length, a generated token after it.
+  public func token(at position: Int) -> Int32 {
+    switch prompt {
+    case .length(let n) where position < n:
+      return Tokens.synthetic(seed: tokenSeed, position: position)
+    case .tokens(let tokens) where position < tokens.count:
+      return Int32(truncatingIfNeeded: tokens[position])
+    case .blocks(let ids, let blockSize, let length) where position < length:
+      let block = UInt64(truncatingIfNeeded: ids[position / blockSize])
+      return Tokens.synthetic(seed: Tokens.mix(block ^ 0xB10C), position: position % blockSize)
+    default:
+      return Tokens.synthetic(seed: ~tokenSeed, position: position)
+    }
+  }
+
+  /// Tokens `range` of the sequence.
+  public func tokens(_ range: Range<Int>) -> [Int32] { range.map { token(at: $0) } }
+}
