@@ -30,7 +30,12 @@ public struct Checker: Sendable, Equatable {
       for frame in 0..<state.pool.count { frameViolations(state, frame, holders: holders[frame], into: &now) }
       for r in state.requests.indices { requestViolations(state, r, into: &now) }
       if state.phase == .done && !state.scenario.isAllocatorOnly {
-        for frame in 0..<state.pool.count where state.pool.refs[frame] > 0 {
+        // A frame still allocated that no live request holds is leaked.
+        var live = [Bool](repeating: false, count: state.pool.count)
+        for request in state.requests where !request.isTerminal {
+          for frame in request.pageTable where state.pool.contains(frame) { live[frame] = true }
+        }
+        for frame in 0..<state.pool.count where state.pool.refs[frame] > 0 && !live[frame] {
           now.insert(Violation(kind: .leakedFrame, subject: frame))
         }
       }

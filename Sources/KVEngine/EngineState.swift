@@ -21,6 +21,8 @@ public struct RequestState: Sendable, Equatable {
   public var releasing = false
   /// Missing page indices already reported as out-of-bounds writes.
   var reportedOutOfBounds: Set<Int> = []
+  /// Growth targets whose failure was already reported.
+  var reportedGrowthFailures: Set<Int> = []
   var reportedDeadlock = false
 
   public init(spec: RequestSpec) { self.spec = spec }

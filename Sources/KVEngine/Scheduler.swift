@@ -607,12 +607,14 @@ extension EngineState {
     switch policy {
     case .astraiSeed:
       outcome = .ignored
-      findings.append(
+      if requests[r].reportedGrowthFailures.insert(needed).inserted {
+        findings.append(
         Finding(
           step: step, kind: .ignoredGrowthFailure,
           message:
             "alloc() returned -1 while \(requests[r].id) grew to \(needed) page(s) for position \(position); the failure is ignored",
           request: r))
+      }
     case .paged:
       // Drop this request's queued decode: it is retried or given up below.
       if case .decode(r)? = agenda.first { agenda.removeFirst() }

@@ -1,0 +1,311 @@
+import KVEngine
+
+/// What the run loop must do after a key.
+public enum ControllerEffect: Equatable, Sendable {
+  case quit
+  /// Repaint the whole terminal (Ctrl-L).
+  case redrawAll
+  /// A user action ran as step `step + 1`; a recorder writes it down.
+  case applied(step: Int, action: UserAction)
+  /// Start or stop recording.
+  case toggleRecording
+}
+
+/// The live view's behaviour: keys and `:` commands move the timeline and change the view. Pure: no
+/// terminal, no files, so tests drive it directly.
+public struct LiveController: Sendable {
+  public private(set) var timeline: Timeline
+  public var view: ViewState
+
+  public init(timeline: Timeline, view: ViewState = ViewState()) {
+    self.timeline = timeline
+    self.view = view
+  }
+
+  /// The steps of the event log: the last `count` states, ending with the current one.
+  public func recentStates(count: Int) -> [EngineState] {
+    let step = timeline.current.step
+    return timeline.states(max(0, step - count + 1)...step)
+  }
+
+  /// Reacts to one key.
+  public mutating func handle(_ key: Key) -> [ControllerEffect] {
+    if view.commandLine != nil { return editCommandLine(key) }
+    if view.showHelp {
+      switch key {
+      case .escape, .character("?"), .character("q"), .function(1): view.showHelp = false
+      case .tick: advancePlay()
+      default: break
+      }
+      return key == .character("q") ? [.quit] : []
+    }
+    view.message = nil
+    switch key {
+    case .tick: advancePlay()
+    case .character("q"): return [.quit]
+    case .control("c"): return [.quit]
+    case .control("l"): return [.redrawAll]
+    case .character("?"), .function(1): view.showHelp = true
+    case .escape: view.selectedRequest = nil
+    case .right, .character("l"): move(.step, forward: true)
+    case .left, .character("h"): move(.step, forward: false)
+    case .down, .character("j"):
+      if view.focus == .frames || key == .character("j") { move(.phase, forward: true) } else { scroll(1) }
+    case .up, .character("k"):
+      if view.focus == .frames || key == .character("k") { move(.phase, forward: false) } else { scroll(-1) }
+    case .pageDown:
+      if view.focus == .frames { move(.iteration, forward: true) } else { scroll(10) }
+    case .pageUp:
+      if view.focus == .frames { move(.iteration, forward: false) } else { scroll(-10) }
+    case .character("]"): move(.iteration, forward: true)
+    case .character("["): move(.iteration, forward: false)
+    case .character(" "):
+      view.playing.toggle()
+      if view.playing && timeline.current.step >= timeline.totalSteps { timeline.seek(to: 0) }
+    case .character("+"), .character("="): view.speed = min(view.speed * 2, 512)
+    case .character("-"), .character("_"): view.speed = max(view.speed / 2, 1)
+    case .character("p"):
+      let all = Granularity.allCases
+      view.playGranularity = all[(all.firstIndex(of: view.playGranularity)! + 1) % all.count]
+      view.message = StatusMessage("play moves one \(view.playGranularity.rawValue) per tick")
+    case .character("g"), .home: seek(0)
+    case .character("G"), .end: seek(timeline.totalSteps)
+    case .character("n"): jumpToFinding(forward: true)
+    case .character("N"): jumpToFinding(forward: false)
+    case .character("#"): view.commandLine = "goto "
+    case .character(":"): view.commandLine = ""
+    case .tab: cycleFocus(1)
+    case .backTab: cycleFocus(-1)
+    case .character("z"): zoom(out: true)
+    case .character("Z"): zoom(out: false)
+    case .character("r"): return [.toggleRecording]
+    default: break
+    }
+    return []
+  }
+
+  // MARK: Moving
+
+  private mutating func move(_ granularity: Granularity, forward: Bool) {
+    view.playing = false
+    timeline.move(granularity, forward: forward)
+  }
+
+  private mutating func seek(_ step: Int) {
+    view.playing = false
+    timeline.seek(to: step)
+  }
+
+  /// One play tick: move forward by the play granularity; stop at the end.
+  private mutating func advancePlay() {
+    guard view.playing else { return }
+    timeline.move(view.playGranularity, forward: true)
+    if timeline.current.step >= timeline.totalSteps { view.playing = false }
+  }
+
+  private mutating func jumpToFinding(forward: Bool) {
+    let step = timeline.current.step
+    let finding =
+      forward
+      ? timeline.findings.first { $0.step > step } : timeline.findings.last { $0.step < step }
+    guard let finding else {
+      view.message = StatusMessage(forward ? "no finding after step \(step)" : "no finding before step \(step)")
+      return
+    }
+    seek(finding.step)
+    view.message = StatusMessage("step \(finding.step): \(finding.kind.rawValue): \(finding.message)", isError: true)
+  }
+
+  private mutating func cycleFocus(_ delta: Int) {
+    let panes = Pane.allCases
+    let index = panes.firstIndex(of: view.focus)!
+    view.focus = panes[(index + delta + panes.count) % panes.count]
+  }
+
+  private mutating func scroll(_ delta: Int) {
+    view.scroll[view.focus] = max(0, (view.scroll[view.focus] ?? 0) + delta)
+  }
+
+  private mutating func zoom(out: Bool) {
+    let frames = timeline.scenario.cache.pages
+    let current = max(1, view.zoom)
+    view.zoom = out ? min(current * 2, max(1, frames)) : max(1, current / 2)
+    view.message = StatusMessage("1 cell = \(view.zoom) frame\(view.zoom == 1 ? "" : "s")")
+  }
+
+  // MARK: Command line
+
+  private mutating func editCommandLine(_ key: Key) -> [ControllerEffect] {
+    guard var text = view.commandLine else { return [] }
+    switch key {
+    case .escape, .control("c"):
+      view.commandLine = nil
+    case .enter:
+      view.commandLine = nil
+      return run(command: text)
+    case .backspace:
+      if text.isEmpty { view.commandLine = nil } else { text.removeLast(); view.commandLine = text }
+    case .character(let c):
+      if text.count < 200 { view.commandLine = text + String(c) }
+    case .tick:
+      advancePlay()
+    default:
+      break
+    }
+    return []
+  }
+
+  /// Runs a `:` command. Errors are shown on the command row, never thrown.
+  public mutating func run(command text: String) -> [ControllerEffect] {
+    let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    guard let verb = words.first?.lowercased() else { return [] }
+    let arguments = Array(words.dropFirst())
+    switch CommandParser.parse(verb: verb, arguments: arguments, state: timeline.current) {
+    case .failure(let error):
+      view.message = StatusMessage("\(text): \(error.message)", isError: true)
+      return []
+    case .success(let command):
+      return execute(command)
+    }
+  }
+
+  private mutating func execute(_ command: Command) -> [ControllerEffect] {
+    switch command {
+    case .action(let action):
+      let step = timeline.current.step
+      view.playing = false
+      timeline.apply(action)
+      view.message = StatusMessage(timeline.current.eventText)
+      return [.applied(step: step, action: action)]
+    case .find(let r):
+      view.selectedRequest = r
+      if let first = timeline.current.requests[r].pageTable.first {
+        view.selectedFrame = first
+        centerViewport(on: first)
+      }
+      let table = timeline.current.requests[r].pageTable
+      view.message = StatusMessage("\(timeline.current.requests[r].id) holds \(table.count) frame(s)")
+    case .frame(let frame):
+      view.selectedFrame = frame
+      centerViewport(on: frame)
+    case .zoom(let cells):
+      view.zoom = cells
+    case .goto(let step):
+      seek(step)
+    case .quit:
+      return [.quit]
+    }
+    return []
+  }
+
+  private mutating func centerViewport(on frame: Int) {
+    let perCell = max(1, view.zoom)
+    view.viewportStart = max(0, frame - 32 * perCell)
+  }
+}
+
+/// A parsed `:` command.
+enum Command: Equatable {
+  case action(UserAction)
+  case find(Int)
+  case frame(Int)
+  case zoom(Int)
+  case goto(Int)
+  case quit
+}
+
+struct CommandError: Error, Equatable {
+  var message: String
+}
+
+/// Parses `:` commands against the current state, so that every error is caught before the engine
+/// sees the action.
+enum CommandParser {
+  static let usage =
+    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find ID, frame N, zoom N, goto N"
+
+  static func parse(verb: String, arguments: [String], state: EngineState) -> Result<Command, CommandError> {
+    func fail(_ message: String) -> Result<Command, CommandError> { .failure(CommandError(message: message)) }
+    func number(_ index: Int, _ name: String, range: ClosedRange<Int>) -> Result<Int, CommandError> {
+      guard index < arguments.count else { return .failure(CommandError(message: "missing \(name)")) }
+      guard let value = Int(arguments[index]), range.contains(value) else {
+        return .failure(
+          CommandError(message: "\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(arguments[index])'"))
+      }
+      return .success(value)
+    }
+    func expect(_ count: Int) -> CommandError? {
+      arguments.count == count
+        ? nil : CommandError(message: "\(verb) takes \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
+    }
+    let pool = state.scenario.cache.pages
+    let poolVerbs = ["alloc", "free", "alloc_n", "inc_ref"]
+    if poolVerbs.contains(verb) && !state.scenario.isAllocatorOnly {
+      return fail("allocator commands work only in allocator-only scenarios (with `ops`)")
+    }
+    switch verb {
+    case "alloc":
+      if let error = expect(0) { return .failure(error) }
+      return .success(.action(.pool(.alloc)))
+    case "free", "inc_ref", "alloc_n":
+      if let error = expect(1) { return .failure(error) }
+      return number(0, verb == "alloc_n" ? "N" : "frame", range: 0...Scenario.maxPages).map {
+        .action(.pool(verb == "free" ? .free($0) : verb == "inc_ref" ? .incRef($0) : .allocN($0)))
+      }
+    case "add":
+      if state.scenario.isAllocatorOnly { return fail("add works only in scheduler scenarios (with `requests`)") }
+      if let error = expect(3) { return .failure(error) }
+      let id = arguments[0]
+      if state.requestIndex(id: id) != nil { return fail("a request named \(id) exists already") }
+      let prompt: Prompt
+      if let length = Int(arguments[1]) {
+        guard length >= 0 else { return fail("PROMPT must be a length >= 0 or tokens like 1,2,3") }
+        prompt = .length(length)
+      } else {
+        let tokens = arguments[1].split(separator: ",").map { Int($0) }
+        guard !tokens.isEmpty, tokens.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= Int(Int32.max) }) else {
+          return fail("PROMPT must be a length >= 0 or tokens like 1,2,3, got '\(arguments[1])'")
+        }
+        prompt = .tokens(tokens.map { $0! })
+      }
+      if prompt.count > pool * state.pageSize {
+        return fail("a prompt of \(prompt.count) tokens is longer than the whole pool (\(pool * state.pageSize))")
+      }
+      return number(2, "OUTPUT", range: 0...1_000_000).map {
+        .action(.addRequest(RequestSpec(id: id, arrive: state.iteration, prompt: prompt, output: $0)))
+      }
+    case "abort":
+      if let error = expect(1) { return .failure(error) }
+      guard let r = state.requestIndex(id: arguments[0]) else { return fail("no request named \(arguments[0])") }
+      if state.requests[r].isTerminal {
+        return fail("\(arguments[0]) has already ended (\(state.requests[r].status.rawValue))")
+      }
+      return .success(.action(.abort(arguments[0])))
+    case "find":
+      if let error = expect(1) { return .failure(error) }
+      guard let r = state.requestIndex(id: arguments[0]) else { return fail("no request named \(arguments[0])") }
+      return .success(.find(r))
+    case "frame":
+      if let error = expect(1) { return .failure(error) }
+      return number(0, "frame", range: 0...(pool - 1)).map { .frame($0) }
+    case "zoom":
+      if let error = expect(1) { return .failure(error) }
+      return number(0, "frames per cell", range: 1...max(1, pool)).map { .zoom($0) }
+    case "goto", "step":
+      if let error = expect(1) { return .failure(error) }
+      return number(0, "step", range: 0...Int(Int32.max)).map { .goto($0) }
+    case "q", "quit":
+      return .success(.quit)
+    default:
+      return fail("unknown command '\(verb)'; \(usage)")
+    }
+  }
+}
+
+extension LiveController {
+  /// The screen for the current state and view.
+  public func render(width: Int, height: Int) -> Grid {
+    Screen.render(
+      timeline: timeline, view: view, recent: recentStates(count: max(1, height)), width: width, height: height)
+  }
+}

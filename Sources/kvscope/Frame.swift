@@ -1,0 +1,36 @@
+import ArgumentParser
+import KVEngine
+import KVView
+
+/// `kvscope frame FILE --step N`: the live view's screen at step N, as plain text.
+struct Frame: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print the screen the live view draws at a step, as plain text."
+  )
+
+  @Argument(help: "A scenario file (YAML).")
+  var file: String
+
+  @Option(help: "The step to show (0 is the state before any step).")
+  var step: Int = 0
+
+  @Option(help: "Screen size as WIDTHxHEIGHT.")
+  var size: String = "120x40"
+
+  @Flag(help: "Draw with ASCII characters only.")
+  var ascii = false
+
+  func run() throws {
+    guard let (width, height) = Input.size(size) else {
+      Input.fail("--size must look like 120x40 (1 to 1000 each), got '\(size)'")
+    }
+    let timeline = Timeline(scenario: try Input.scenario(file))
+    guard (0...timeline.totalSteps).contains(step) else {
+      Input.fail("--step \(step) is outside the run: steps go from 0 to \(timeline.totalSteps)")
+    }
+    var controller = LiveController(timeline: timeline)
+    controller.view.unicode = !ascii
+    _ = controller.run(command: "goto \(step)")
+    print(controller.render(width: width, height: height).text)
+  }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct KVScope: ParsableCommand {
+  static let version = "0.1.0"
+
+  static let configuration = CommandConfiguration(
+    commandName: "kvscope",
+    abstract: "Watch a paged KV cache's allocator and scheduler, step by step.",
+    discussion: """
+      `kvscope FILE` opens a scenario in the live view. `kvscope check FILE` runs it without a terminal.
+      Exit status: 0 ok, 1 findings (check) or a disagreement (replay --verify), 2 bad input.
+      """,
+    version: version,
+    subcommands: [Play.self, Check.self, Frame.self],
+    defaultSubcommand: Play.self
+  )
+}
