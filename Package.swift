@@ -40,7 +40,8 @@ let package = Package(
       dependencies: ["KVEngine", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
     .testTarget(name: "KVScenarioTests", dependencies: ["KVScenario", "KVEngine"]),
-    .testTarget(name: "KVViewTests", dependencies: ["KVView", "KVScenario", "KVEngine"]),
+    .testTarget(
+      name: "KVViewTests", dependencies: ["KVView", "KVScenario", "KVEngine"], exclude: ["Golden"]),
     .testTarget(name: "EndToEndTests", dependencies: ["kvscope"]),
   ]
 )
