@@ -40,6 +40,15 @@ public struct Checker: Sendable, Equatable {
         }
       }
     } else {
+      // Fast path: nothing open and nothing wrong with what the step touched.
+      if open.isEmpty {
+        for frame in state.event.frames where state.pool.contains(frame) {
+          frameViolations(state, frame, holders: state.holders[frame], into: &now)
+        }
+        if let r = state.event.request { requestViolations(state, r, into: &now) }
+        if now.isEmpty { return [] }
+        now = []
+      }
       var subjects = Set(state.event.frames.filter(state.pool.contains))
       for frame in subjects { frameViolations(state, frame, holders: state.holders[frame], into: &now) }
       if let r = state.event.request {

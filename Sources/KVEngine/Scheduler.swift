@@ -353,7 +353,8 @@ extension EngineState {
         agenda.prepend(.considerNext)
       }
     case .prefill(let r):
-      let from = requests[r].computed
+      // The seed writes the whole prompt from position 0, again each iteration the task is not decoded.
+      let from = policy == .astraiSeed ? 0 : requests[r].computed
       let to = requests[r].admissionLength
       requests[r].computed = to
       requests[r].prefilled = true
@@ -494,7 +495,6 @@ extension EngineState {
     if scenario.scheduler.prefixCache && length > 0 {
       // Hits are capped so that the last token is always computed.
       let maxHits = min((length - 1) / pageSize, requests[r].spec.prompt.count / pageSize)
-      stats.promptTokensQueried += length
       var parent: UInt64 = 0
       for page in 0..<maxHits {
         let tokens = requests[r].spec.tokens((page * pageSize)..<((page + 1) * pageSize))
@@ -514,6 +514,7 @@ extension EngineState {
       request: r)
     guard admit else { return }
     waiting.removeFirst()
+    if scenario.scheduler.prefixCache { stats.promptTokensQueried += length }
     requests[r].hitPages = hits.count
     stats.prefixHitPages += hits.count
     stats.prefixHitTokens += hits.count * pageSize

@@ -61,7 +61,8 @@ public struct Timeline: Sendable {
   /// Runs from `state` to the end, recording findings, boundaries, samples and snapshots.
   private mutating func explore(from state: EngineState) {
     var state = state
-    while !state.isDone {
+    // A user action recorded at the end of the run reopens it.
+    while !state.isDone || actions[state.step] != nil {
       Timeline.advance(&state, actions: actions)
       record(state)
     }

@@ -10,8 +10,11 @@ struct Check: ParsableCommand {
     discussion: "Exit status: 0 with no findings, 1 with findings, 2 on bad input."
   )
 
-  @Argument(help: "A scenario file (YAML).")
+  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
   var file: String
+
+  @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
+  var partial = false
 
   @Flag(help: "Print one JSON object: scenario, policy, steps, iterations, findings, final state and totals.")
   var json = false
@@ -21,12 +24,13 @@ struct Check: ParsableCommand {
 
   func run() throws {
     if json && states { Input.fail("--json and --states cannot be combined") }
-    let scenario = try Input.scenario(file)
+    let source = Input.source(file, partial: partial)
+    let scenario = source.scenario
     var state = EngineState(scenario: scenario)
     var findings: [Finding] = []
     var output = OutputBuffer()
     if states { output.write(JSONText.line(StateRecord(state))) }
-    while state.advance() {
+    while Input.advance(&state, actions: source.actions) {
       findings += state.findings
       if states { output.write(JSONText.line(StateRecord(state))) }
     }

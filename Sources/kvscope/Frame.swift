@@ -8,8 +8,11 @@ struct Frame: ParsableCommand {
     abstract: "Print the screen the live view draws at a step, as plain text."
   )
 
-  @Argument(help: "A scenario file (YAML).")
+  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
   var file: String
+
+  @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
+  var partial = false
 
   @Option(help: "The step to show (0 is the state before any step).")
   var step: Int = 0
@@ -24,7 +27,8 @@ struct Frame: ParsableCommand {
     guard let (width, height) = Input.size(size) else {
       Input.fail("--size must look like 120x40 (1 to 1000 each), got '\(size)'")
     }
-    let timeline = Timeline(scenario: try Input.scenario(file))
+    let source = Input.source(file, partial: partial)
+    let timeline = Timeline(scenario: source.scenario, actions: source.actions)
     guard (0...timeline.totalSteps).contains(step) else {
       Input.fail("--step \(step) is outside the run: steps go from 0 to \(timeline.totalSteps)")
     }

@@ -14,6 +14,53 @@ enum Input {
     }
   }
 
+  /// What a command opens: a scenario file, or a trace (its header's scenario and recorded actions).
+  struct Source {
+    var scenario: Scenario
+    /// User actions by the step after which they run (empty for a scenario).
+    var actions: [Int: UserAction] = [:]
+    var trace: Trace?
+  }
+
+  /// Loads a scenario or a trace, told apart by content (a trace's first line is a JSON header with
+  /// `"format": "kvscope-trace"`); errors exit with status 2.
+  static func source(_ path: String, partial: Bool = false) -> Source {
+    guard TraceFormat.isTrace(path: path) else {
+      do {
+        return Source(scenario: try ScenarioLoader.load(path: path))
+      } catch {
+        fail("\(error)")
+      }
+    }
+    let trace = self.trace(path, partial: partial)
+    return Source(scenario: trace.scenario, actions: trace.actions, trace: trace)
+  }
+
+  /// Reads a trace; with `partial`, a bad line ends it (with a note on standard error).
+  static func trace(_ path: String, partial: Bool) -> Trace {
+    do {
+      let trace = try TraceReader.read(path: path, partial: partial)
+      if let stopped = trace.stoppedBy {
+        warn("\(stopped)\n  --partial: using lines 1-\(trace.lastValidLine)")
+      }
+      return trace
+    } catch {
+      fail("\(error)")
+    }
+  }
+
+  /// One step as `Timeline` runs it: the user action recorded for this point first, if any.
+  @discardableResult
+  static func advance(_ state: inout EngineState, actions: [Int: UserAction]) -> Bool {
+    if let action = actions[state.step] { state.enqueue(action) }
+    return state.advance()
+  }
+
+  /// Prints `message` to standard error.
+  static func warn(_ message: String) {
+    FileHandle.standardError.write(Data("kvscope: \(message)\n".utf8))
+  }
+
   /// Prints `message` to standard error and exits with status 2.
   static func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("kvscope: \(message)\n".utf8))

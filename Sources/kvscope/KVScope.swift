@@ -9,10 +9,11 @@ struct KVScope: ParsableCommand {
     abstract: "Watch a paged KV cache's allocator and scheduler, step by step.",
     discussion: """
       `kvscope FILE` opens a scenario in the live view. `kvscope check FILE` runs it without a terminal.
+      `kvscope play FILE --record T.kvtrace` records a trace; `kvscope replay T.kvtrace [--verify]` replays it.
       Exit status: 0 ok, 1 findings (check) or a disagreement (replay --verify), 2 bad input.
       """,
     version: version,
-    subcommands: [Play.self, Check.self, Frame.self],
+    subcommands: [Play.self, Check.self, Frame.self, Replay.self, Import.self],
     defaultSubcommand: Play.self
   )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KVEngine
+import KVScenario
 import KVTerminal
 import KVView
 
@@ -11,8 +12,14 @@ struct Play: ParsableCommand {
     discussion: "Keys: ? in the view lists them all. q quits."
   )
 
-  @Argument(help: "A scenario file (YAML).")
+  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
   var file: String
+
+  @Option(help: "Record a trace (JSON Lines) to this file from the start. `r` in the view stops and starts recording.")
+  var record: String?
+
+  @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
+  var partial = false
 
   @Flag(help: "No colors (also when NO_COLOR is set).")
   var noColor = false
@@ -21,14 +28,27 @@ struct Play: ParsableCommand {
   var ascii = false
 
   func run() throws {
-    let timeline = Timeline(scenario: try Input.scenario(file))
-    try LiveSession.run(LiveController(timeline: timeline), noColor: noColor, ascii: ascii)
+    let source = Input.source(file, partial: partial)
+    let timeline = Timeline(scenario: source.scenario, actions: source.actions)
+    try LiveSession.run(LiveController(timeline: timeline), noColor: noColor, ascii: ascii, record: record)
   }
 }
 
 /// The live view's loop: render, draw, read a key, react. The terminal is restored on every exit.
 enum LiveSession {
-  static func run(_ controller: LiveController, noColor: Bool, ascii: Bool) throws {
+  static func run(_ controller: LiveController, noColor: Bool, ascii: Bool, record: String? = nil) throws {
+    var controller = controller
+    let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
+    if record != nil {
+      do {
+        let path = try recording.start(controller.timeline)
+        controller.view.recording = true
+        controller.view.message = StatusMessage("recording to \(path)")
+      } catch {
+        Input.fail("\(error)")
+      }
+    }
+    defer { recording.close(controller.timeline) }
     let terminal: Terminal
     do {
       terminal = try Terminal.open(noColor: noColor)
@@ -38,7 +58,6 @@ enum LiveSession {
       )
     }
     defer { terminal.close() }
-    var controller = controller
     controller.view.unicode = terminal.unicode && !ascii
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
@@ -48,9 +67,121 @@ enum LiveSession {
         switch effect {
         case .quit: return
         case .redrawAll: terminal.redrawAll()
-        case .applied, .toggleRecording: break
+        case .applied(let step, let action):
+          recording.applied(step: step, action: action, in: &controller)
+        case .toggleRecording:
+          recording.toggle(&controller)
         }
       }
+      recording.catchUp(&controller)
+    }
+  }
+}
+
+/// Recording in the live view: `--record PATH` starts at once, `r` stops and starts again (a new file
+/// each time). Actions are written the moment they are applied; step lines follow the view forward,
+/// and stopping or quitting writes the rest of the run and the end line.
+final class LiveRecording {
+  private let requested: String?
+  private let name: String
+  private var recorder: TraceRecorder?
+  private var started = 0
+
+  init(path: String?, name: String) {
+    requested = path
+    self.name = name
+  }
+
+  var isActive: Bool { recorder != nil }
+
+  /// The next file: the `--record` path first, then the same with `-2`, `-3`, ...; without `--record`,
+  /// `NAME-YYYYMMDD-HHMMSS.kvtrace` in the current directory. An existing file is never overwritten
+  /// except the `--record` path itself.
+  private func nextPath() -> String {
+    started += 1
+    if let requested, started == 1 { return requested }
+    let stem: String
+    let ext: String
+    if let requested {
+      let url = URL(fileURLWithPath: requested)
+      ext = url.pathExtension.isEmpty ? TraceFormat.fileExtension : url.pathExtension
+      stem = url.pathExtension.isEmpty ? requested : String(requested.dropLast(ext.count + 1))
+    } else {
+      let formatter = DateFormatter()
+      formatter.dateFormat = "yyyyMMdd-HHmmss"
+      let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(40))
+      stem = "\(safe.isEmpty ? "kvscope" : safe)-\(formatter.string(from: Date()))"
+      ext = TraceFormat.fileExtension
+    }
+    var candidate = requested == nil ? "\(stem).\(ext)" : "\(stem)-\(started).\(ext)"
+    var n = requested == nil ? 1 : started
+    while FileManager.default.fileExists(atPath: candidate) {
+      n += 1
+      candidate = "\(stem)-\(n).\(ext)"
+    }
+    return candidate
+  }
+
+  /// Opens a new trace and writes the run up to the current step.
+  func start(_ timeline: Timeline) throws(TraceWriteError) -> String {
+    let path = nextPath()
+    recorder = try TraceRecorder(path: path, timeline: timeline, kvscopeVersion: KVScope.version)
+    return path
+  }
+
+  /// Writes the rest of the run and the end line; returns a line for the user.
+  @discardableResult
+  func stop(_ timeline: Timeline) throws(TraceWriteError) -> String? {
+    guard let recorder else { return nil }
+    self.recorder = nil
+    try recorder.finish(timeline)
+    return "trace written to \(recorder.path) (\(recorder.stepsWritten) steps)"
+  }
+
+  func toggle(_ controller: inout LiveController) {
+    do {
+      if isActive {
+        controller.view.recording = false
+        controller.view.message = try stop(controller.timeline).map { StatusMessage($0) }
+      } else {
+        let path = try start(controller.timeline)
+        controller.view.recording = true
+        controller.view.message = StatusMessage("recording to \(path)")
+      }
+    } catch {
+      fail(error, &controller)
+    }
+  }
+
+  func applied(step: Int, action: UserAction, in controller: inout LiveController) {
+    do {
+      try recorder?.applied(step: step, action: action, timeline: controller.timeline)
+    } catch {
+      fail(error, &controller)
+    }
+  }
+
+  func catchUp(_ controller: inout LiveController) {
+    do {
+      try recorder?.catchUp(controller.timeline, to: controller.timeline.current.step)
+    } catch {
+      fail(error, &controller)
+    }
+  }
+
+  private func fail(_ error: TraceWriteError, _ controller: inout LiveController) {
+    recorder = nil
+    controller.view.recording = false
+    controller.view.message = StatusMessage("recording stopped: \(error)", isError: true)
+  }
+
+  /// At quit: finishes an open trace and says where it went (the terminal is closed by then).
+  func close(_ timeline: Timeline) {
+    guard isActive else { return }
+    do {
+      if let line = try stop(timeline) { Input.warn(line) }
+    } catch {
+      Input.warn("\(error)")
     }
   }
 }

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import KVEngine
+import KVScenario
+import KVView
+
+/// `kvscope bench`: prints the speed figures of the README. Run it on a release build.
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure allocator, whole-trace, seek and render speed (use a release build).",
+    discussion: "Each benchmark prints its figure and its target. Nothing is asserted: figures are for reading."
+  )
+
+  enum Part: String, ExpressibleByArgument, CaseIterable {
+    case alloc, trace, seek, render, all
+  }
+
+  @Argument(help: "Which benchmark: alloc, trace, seek, render or all.")
+  var part: Part = .all
+
+  @Option(help: "The Mooncake trace for `trace` and `seek`.")
+  var trace: String = "../shared/traces/mooncake-conversation.jsonl"
+
+  @Option(help: "Requests of the trace to run (0 = all).")
+  var limit: Int = 0
+
+  func run() throws {
+    #if DEBUG
+      print("note: this is a debug build; figures are meaningful only with `swift build -c release`")
+    #endif
+    if part == .alloc || part == .all { Self.allocator() }
+    if part == .render || part == .all { Self.render() }
+    if part == .trace || part == .seek || part == .all {
+      let scenario = try Self.mooncake(trace, limit: limit)
+      if part != .seek { Self.wholeTrace(scenario) }
+      if part != .trace { Self.seek(scenario) }
+    }
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+  }
+
+  /// Peak resident memory of this process so far, in MiB.
+  static var peakMemoryMiB: Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+  }
+
+  /// Nanoseconds per alloc + free pair on a pool half full of scattered frames.
+  static func allocPairNanoseconds(frames: Int, pairs: Int) -> Double {
+    var pool = PagePool(count: frames, checked: true)
+    var generator = SplitMix(seed: 42)
+    var held: [Int] = []
+    for _ in 0..<frames { held.append(pool.alloc().frame) }
+    for frame in held where generator.next() % 2 == 0 { _ = pool.free(frame) }
+    let clock = ContinuousClock()
+    var checksum = 0
+    let elapsed = clock.measure {
+      for _ in 0..<pairs {
+        let frame = pool.alloc().frame
+        checksum &+= frame
+        _ = pool.free(frame)
+      }
+    }
+    if checksum == -1 { print(checksum) }
+    return seconds(elapsed) * 1e9 / Double(pairs)
+  }
+
+  static func allocator() {
+    let small = allocPairNanoseconds(frames: 1_000, pairs: 5_000_000)
+    let large = allocPairNanoseconds(frames: 1_000_000, pairs: 5_000_000)
+    print(String(format: "alloc+free pair, 1,000 frames:      %6.1f ns", small))
+    print(String(format: "alloc+free pair, 1,000,000 frames:  %6.1f ns  (target <= 20 ns)", large))
+    print(String(format: "ratio 1,000,000 / 1,000 frames:     %6.2f x  (target <= 2 x)", large / small))
+  }
+
+  static func mooncake(_ path: String, limit: Int) throws -> Scenario {
+    var options = MooncakeImport.Options()
+    if limit > 0 { options.limit = limit }
+    do {
+      return try MooncakeImport.scenario(path: path, options: options)
+    } catch {
+      Input.fail("\(error)")
+    }
+  }
+
+  static func wholeTrace(_ scenario: Scenario) {
+    let clock = ContinuousClock()
+    var state = EngineState(scenario: scenario)
+    var findings = 0
+    let elapsed = clock.measure {
+      while state.advance() { findings += state.findings.count }
+    }
+    print(
+      String(
+        format:
+          "whole trace (%d requests, %d frames of %d): %.2f s wall, %d steps, %d findings, peak memory %.0f MiB  (target < 10 s, < 1 GiB)",
+        scenario.requests.count, scenario.cache.pages, scenario.cache.pageSize, seconds(elapsed), state.step,
+        findings, peakMemoryMiB))
+    print(
+      String(
+        format: "  prefix hit rate %.1f%%, %d preemptions, peak %d frames in use",
+        state.stats.prefixHitRate * 100, state.stats.preemptions, state.stats.peakFramesInUse))
+  }
+
+  static func seek(_ scenario: Scenario) {
+    let clock = ContinuousClock()
+    var timeline = Timeline(scenario: scenario)
+    let built = clock.measure { timeline = Timeline(scenario: scenario) }
+    var generator = SplitMix(seed: 7)
+    var worst = 0.0
+    var total = 0.0
+    let seeks = 40
+    for _ in 0..<seeks {
+      let target = Int(generator.next() % UInt64(timeline.totalSteps + 1))
+      let elapsed = clock.measure { timeline.seek(to: target) }
+      worst = max(worst, seconds(elapsed))
+      total += seconds(elapsed)
+    }
+    print(
+      String(
+        format:
+          "timeline of %d steps built in %.2f s with %d snapshots every %d steps; peak memory %.0f MiB",
+        timeline.totalSteps, seconds(built), timeline.checkpointCount, timeline.checkpointInterval, peakMemoryMiB))
+    print(
+      String(
+        format: "seek to a random step: mean %.1f ms, worst %.1f ms over %d seeks  (target < 100 ms)",
+        total * 1000 / Double(seeks), worst * 1000, seeks))
+  }
+
+  static func render() {
+    var requests: [RequestSpec] = []
+    for index in 0..<400 {
+      requests.append(RequestSpec(id: "r\(index)", arrive: index / 50, prompt: .length(1_500 + index * 7), output: 50))
+    }
+    let scenario = Scenario(
+      name: "render benchmark", cache: CacheConfig(pages: 100_000, pageSize: 16),
+      scheduler: SchedulerConfig(policy: .paged, maxBatch: 256, prefixCache: true), requests: requests)
+    var controller = LiveController(timeline: Timeline(scenario: scenario))
+    _ = controller.run(command: "goto \(controller.timeline.totalSteps / 2)")
+    let clock = ContinuousClock()
+    let frames = 50
+    var cells = 0
+    let elapsed = clock.measure {
+      for _ in 0..<frames { cells &+= controller.render(width: 200, height: 60).cells.count }
+    }
+    print(
+      String(
+        format: "render 200x60 with 100,000 frames: %.2f ms per frame  (target < 5 ms)",
+        seconds(elapsed) * 1000 / Double(frames)))
+  }
+}
+
+/// A small deterministic random number generator for benchmarks.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    return Tokens.mix(state)
+  }
+}
