@@ -100,6 +100,13 @@ static inline void kv_catch(int sig, void (*handler)(int)) {
 /// Installs the terminal-restoring handlers. Call before newterm(), so ncurses sees non-default
 /// SIGINT/SIGTERM actions and does not install its own (which would exit with status 1).
 static inline void kv_install_signal_handlers(void) {
+  // A parent may have left these blocked (a test runner's threads, a shell script): the view needs
+  // them to quit, suspend and follow resizes.
+  sigset_t wanted;
+  sigemptyset(&wanted);
+  const int interactive[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGTSTP, SIGCONT};
+  for (unsigned i = 0; i < sizeof interactive / sizeof interactive[0]; i++) sigaddset(&wanted, interactive[i]);
+  sigprocmask(SIG_UNBLOCK, &wanted, NULL);
   kv_catch(SIGINT, kv_exit_signal_handler);
   kv_catch(SIGTERM, kv_exit_signal_handler);
   kv_catch(SIGHUP, kv_exit_signal_handler);

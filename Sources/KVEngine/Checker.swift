@@ -73,7 +73,9 @@ public struct Checker: Sendable, Equatable {
     }
   }
 
-  private func frameViolations(_ state: EngineState, _ frame: Int, holders: Int32, into set: inout Set<Violation>) {
+  private func frameViolations(
+    _ state: EngineState, _ frame: Int, holders: Int32, into set: inout Set<Violation>
+  ) {
     let pool = state.pool
     let refs = pool.refs[frame]
     let inLRU = pool.lru.contains(frame)
@@ -82,12 +84,16 @@ public struct Checker: Sendable, Equatable {
     }
     if inLRU && refs != 0 { set.insert(Violation(kind: .lruFrameInUse, subject: frame)) }
     if refs < holders { set.insert(Violation(kind: .refcountBelowHolders, subject: frame)) }
-    if holders >= 2 && !pool.isCached(frame) { set.insert(Violation(kind: .sharedWithoutCache, subject: frame)) }
+    if holders >= 2 && !pool.isCached(frame) {
+      set.insert(Violation(kind: .sharedWithoutCache, subject: frame))
+    }
   }
 
   private func requestViolations(_ state: EngineState, _ r: Int, into set: inout Set<Violation>) {
     let request = state.requests[r]
-    if request.status == .running && !request.releasing && request.computed > request.capacity(pageSize: state.pageSize) {
+    if request.status == .running && !request.releasing
+      && request.computed > request.capacity(pageSize: state.pageSize)
+    {
       set.insert(Violation(kind: .shortPageTable, subject: -1 - r))
     }
   }
@@ -114,9 +120,11 @@ public struct Checker: Sendable, Equatable {
     case .lruFrameInUse:
       message = "frame \(f) is in the LRU list with refs \(refs): it can be evicted while in use"
     case .refcountBelowHolders:
-      message = "frame \(f) has refs \(refs) but \(holders.count) page table(s) hold it: \(holders.joined(separator: ", "))"
+      message =
+        "frame \(f) has refs \(refs) but \(holders.count) page table(s) hold it: \(holders.joined(separator: ", "))"
     case .sharedWithoutCache:
-      message = "frame \(f) is held by \(holders.joined(separator: ", ")) but not shared through the prefix cache"
+      message =
+        "frame \(f) is held by \(holders.joined(separator: ", ")) but not shared through the prefix cache"
     case .leakedFrame:
       message =
         "frame \(f) is still allocated at the end (refs \(refs))\(holders.isEmpty ? " and no request holds it" : ", held by \(holders.joined(separator: ", "))")"

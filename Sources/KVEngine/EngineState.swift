@@ -46,8 +46,6 @@ public struct RunStats: Sendable, Equatable {
   public var prefixHitPages = 0
   public var evictions = 0
   public var preemptions = 0
-  /// True while its pages are being released.
-  public var releasing = false
   public var tokensRecomputed = 0
   public var admissions = 0
   public var peakFramesInUse = 0
@@ -139,8 +137,10 @@ public struct EngineState: Sendable {
     let specs = scenario.requests
     requests = specs.map(RequestState.init(spec:))
     arrivalOrder = specs.indices.sorted { (specs[$0].arrive, $0) < (specs[$1].arrive, $1) }
-    sortedEvents = scenario.events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
-      .map(\.element)
+    sortedEvents = scenario.events.enumerated().sorted {
+      ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
+    }
+    .map(\.element)
     openRequests = requests.count
     if let ops = scenario.ops { agenda = Deque(ops.map(Op.pool)) }
   }

@@ -17,9 +17,15 @@ extension EngineState {
     case .incRef(let trace, let request):
       var text = "inc_ref(\(trace.frame))"
       if let request { text += " \(name(request))" }
-      if let misuse = trace.misuse { return text + ": " + Self.misuseText(misuse, trace, checked: pool.checked) }
+      if let misuse = trace.misuse {
+        return text + ": " + Self.misuseText(misuse, trace, checked: pool.checked)
+      }
       text += ": refs \(trace.refBefore) -> \(trace.refAfter)"
-      if trace.lru { text += ", prefix hit, leaves the LRU list" } else if request != nil { text += ", prefix hit" }
+      if trace.lru {
+        text += ", prefix hit, leaves the LRU list"
+      } else if request != nil {
+        text += ", prefix hit"
+      }
       return text
     case .allocNResult(let count, let frames):
       if count == 0 { return "alloc_n(0) -> [] (nothing to allocate)" }
@@ -28,10 +34,13 @@ extension EngineState {
     case .lookup(let r, let hits, let need, let available, let admitted):
       let verdict = admitted ? "admitted" : "waits at the head of the queue"
       if scenario.scheduler.prefixCache {
-        let hitText = hits.isEmpty ? "0 hits" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Self.list(hits))"
-        return "\(name(r)) prefix lookup: \(hitText), needs \(need) more, \(available) available -> \(verdict)"
+        let hitText =
+          hits.isEmpty ? "0 hits" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Self.list(hits))"
+        return
+          "\(name(r)) prefix lookup: \(hitText), needs \(need) more, \(available) available -> \(verdict)"
       }
-      return "\(name(r)) admission: needs \(need) page\(need == 1 ? "" : "s"), \(available) available -> \(verdict)"
+      return
+        "\(name(r)) admission: needs \(need) page\(need == 1 ? "" : "s"), \(available) available -> \(verdict)"
     case .admitted(let r, let pages, let hitPages):
       var text = "\(name(r)) admitted with \(pages) page\(pages == 1 ? "" : "s")"
       if hitPages > 0 { text += " (\(hitPages) from the prefix cache)" }
@@ -52,7 +61,8 @@ extension EngineState {
       let page = pageSize > 0 ? position / pageSize : 0
       var text = "decode \(name(r)): pos \(position) -> page \(page)"
       if let frame = outOfBounds {
-        text += ", but it holds \(pages) page\(pages == 1 ? "" : "s"): out of bounds, the -1 index hits frame \(frame)"
+        text +=
+          ", but it holds \(pages) page\(pages == 1 ? "" : "s"): out of bounds, the -1 index hits frame \(frame)"
       } else if r < requests.count, page < requests[r].pageTable.count {
         text += " = frame \(requests[r].pageTable[page])"
       }
@@ -97,7 +107,8 @@ extension EngineState {
 
   private func names(_ rs: [Int]) -> String {
     if rs.count <= 12 { return "[" + rs.map(name).joined(separator: ", ") + "]" }
-    return "[" + rs.prefix(4).map(name).joined(separator: ", ") + ", ..., \(name(rs[rs.count - 1]))] (\(rs.count))"
+    return "[" + rs.prefix(4).map(name).joined(separator: ", ")
+      + ", ..., \(name(rs[rs.count - 1]))] (\(rs.count))"
   }
 
   /// `[0, 1, 4]`; long lists keep their first and last items: `[0, 1, 2, 3, ..., 749] (750)`.
@@ -118,7 +129,8 @@ extension EngineState {
         let freed = releasing.reduce(0) { $0 + ($1 < requests.count ? requests[$1].pageTable.count : 0) }
         parts.append("releasing \(names(releasing)) (\(freed) page\(freed == 1 ? "" : "s"))")
       }
-      return "cleanup (iter \(iteration)): " + (parts.isEmpty ? "nothing to do" : parts.joined(separator: "; "))
+      return "cleanup (iter \(iteration)): "
+        + (parts.isEmpty ? "nothing to do" : parts.joined(separator: "; "))
     case .refill(let available, let popped, let skipped):
       if skipped { return "refill: skipped, a request was preempted this iteration" }
       let maxBatch = scenario.scheduler.maxBatch
@@ -196,7 +208,9 @@ extension EngineState {
     case .doubleFree: return "already free, rejected"
     case .negativeRefcount: return "refs \(trace.refBefore) -> \(trace.refAfter), below zero"
     case .incRefFreeFrame:
-      return checked ? "frame is free, rejected" : "frame is free: refs \(trace.refBefore) -> \(trace.refAfter), bit stays set"
+      return checked
+        ? "frame is free, rejected"
+        : "frame is free: refs \(trace.refBefore) -> \(trace.refAfter), bit stays set"
     }
   }
 

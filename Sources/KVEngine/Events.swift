@@ -75,7 +75,8 @@ public enum StepAction: Sendable, Equatable {
   case write(request: Int, position: Int, pages: Int, outOfBounds: Int?, growthNeeded: Int?)
   /// A growth allocation returned -1; `outcome` is what the policy did about it.
   case growthFailed(request: Int, position: Int, outcome: GrowthFailure)
-  case preempted(request: Int, forRequest: Int, pagesFreed: Int)
+  /// `request` was preempted so that `forRequest` could grow; its `tokensToRecompute` KV is dropped.
+  case preempted(request: Int, forRequest: Int, tokensToRecompute: Int)
   case retired(request: Int, status: RequestStatus)
   case aborted(request: Int)
   case added(request: Int)

@@ -120,7 +120,8 @@ extension EngineState {
       agenda.append(.retire(request: r, status: aborted ? .aborted : .finished))
     }
     event = StepEvent(
-      .plan(.cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)))
+      .plan(
+        .cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)))
   }
 
   /// Aborts a request: a queued or pending one at once, a running one at the next cleanup.
@@ -150,14 +151,17 @@ extension EngineState {
       var popped: [Int] = []
       while popped.count < available, let r = waiting.popFirst() { popped.append(r) }
       if !popped.isEmpty { queueSeedAdmission(popped) }
-      event = StepEvent(.plan(.refill, .refill(available: available, popped: popped, skippedAfterPreemption: false)))
+      event = StepEvent(
+        .plan(.refill, .refill(available: available, popped: popped, skippedAfterPreemption: false)))
     case .paged:
       if skipRefill {
-        event = StepEvent(.plan(.refill, .refill(available: available, popped: [], skippedAfterPreemption: true)))
+        event = StepEvent(
+          .plan(.refill, .refill(available: available, popped: [], skippedAfterPreemption: true)))
         return
       }
       if available > 0 && !waiting.isEmpty { agenda.append(.considerNext) }
-      event = StepEvent(.plan(.refill, .refill(available: available, popped: [], skippedAfterPreemption: false)))
+      event = StepEvent(
+        .plan(.refill, .refill(available: available, popped: [], skippedAfterPreemption: false)))
     }
   }
 
@@ -279,14 +283,16 @@ extension EngineState {
         appendPage(trace.frame, to: r)
         progressed = true
         agenda.prepend(
-          have + 1 < need ? .seedAdmit(request: r, need: need, rest: rest) : .admitted(request: r, rest: rest))
+          have + 1 < need ? .seedAdmit(request: r, need: need, rest: rest) : .admitted(request: r, rest: rest)
+        )
       } else {
         // alloc_n frees the pages it got and returns []; refill reads that as failure.
         agenda.prepend(.refillFailed(request: r, rest: rest, emptyPrompt: false))
         agenda.prepend(contentsOf: releaseOps(r, reason: .rollback))
       }
       event = StepEvent(
-        .alloc(trace, .admit(request: r, need: need, have: have)), frames: trace.frame >= 0 ? [trace.frame] : [],
+        .alloc(trace, .admit(request: r, need: need, have: have)),
+        frames: trace.frame >= 0 ? [trace.frame] : [],
         request: r)
     case .refillFailed(let r, let rest, let emptyPrompt):
       requests[r].status = requests[r].preemptions > 0 ? .preempted : .waiting
@@ -328,14 +334,16 @@ extension EngineState {
       if trace.frame >= 0 {
         appendPage(trace.frame, to: r)
         progressed = true
-        agenda.prepend(have + 1 < need ? .admitAlloc(request: r, need: need) : .admitted(request: r, rest: []))
+        agenda.prepend(
+          have + 1 < need ? .admitAlloc(request: r, need: need) : .admitted(request: r, rest: []))
       } else {
         // Capacity was checked before, so this cannot happen; undo cleanly if it does.
         agenda.prepend(.refillFailed(request: r, rest: [], emptyPrompt: false))
         agenda.prepend(contentsOf: releaseOps(r, reason: .rollback))
       }
       event = StepEvent(
-        .alloc(trace, .admit(request: r, need: need, have: have)), frames: trace.frame >= 0 ? [trace.frame] : [],
+        .alloc(trace, .admit(request: r, need: need, have: have)),
+        frames: trace.frame >= 0 ? [trace.frame] : [],
         request: r)
     case .admitted(let r, let rest):
       requests[r].status = .running
@@ -383,7 +391,7 @@ extension EngineState {
       waiting.prepend(r)
       preemptedThisIteration = true
       progressed = true
-      event = StepEvent(.preempted(request: r, forRequest: forRequest, pagesFreed: freed), request: r)
+      event = StepEvent(.preempted(request: r, forRequest: forRequest, tokensToRecompute: freed), request: r)
     }
   }
 
@@ -421,7 +429,7 @@ extension EngineState {
     progressed = true
     switch action {
     case .pool(let op):
-      phase = .ops
+      if scenario.isAllocatorOnly { phase = .ops }
       executePoolOp(op)
     case .addRequest(let spec):
       var request = RequestState(spec: spec)
@@ -432,10 +440,19 @@ extension EngineState {
       event = StepEvent(.added(request: requests.count - 1), request: requests.count - 1)
     case .abort(let id):
       guard let r = requestIndex(id: id) else { return }
-      let wasRunning = requests[r].status == .running
+      // Queued work for the request (an admission in progress, decodes) is dropped; the seed's other
+      // popped requests that rode on its admission are admitted next.
+      let rest = agenda.lazy.compactMap { op -> [Int]? in
+        switch op {
+        case .seedAdmit(r, _, let rest), .admitted(r, let rest), .refillFailed(r, let rest, _): return rest
+        default: return nil
+        }
+      }.first
+      agenda.removeAll { $0.request == r }
+      if let rest { queueSeedAdmission(rest) }
+      let holdsPages = requests[r].status == .running || !requests[r].pageTable.isEmpty
       _ = markAborted(r)
-      if wasRunning {
-        agenda.removeAll { $0.request == r }
+      if holdsPages {
         agenda.prepend(.retire(request: r, status: .aborted))
         agenda.prepend(contentsOf: releaseOps(r, reason: .aborted))
       }
@@ -465,7 +482,9 @@ extension EngineState {
       )
     }
     findings.append(
-      Finding(step: step, kind: kind, message: text, frame: pool.contains(trace.frame) ? trace.frame : nil, request: request))
+      Finding(
+        step: step, kind: kind, message: text, frame: pool.contains(trace.frame) ? trace.frame : nil,
+        request: request))
   }
 
   // MARK: Prefix cache
@@ -535,7 +554,8 @@ extension EngineState {
       }
     }
     event = StepEvent(
-      .record(request: r, pages: fullPages, recorded: recorded), frames: Array(requests[r].pageTable.prefix(fullPages)),
+      .record(request: r, pages: fullPages, recorded: recorded),
+      frames: Array(requests[r].pageTable.prefix(fullPages)),
       request: r)
   }
 
@@ -554,7 +574,8 @@ extension EngineState {
         if !requests[r].reportedOutOfBounds.contains(page) {
           requests[r].reportedOutOfBounds.insert(page)
           let victim = holdersOf(pool.count - 1).map { requests[$0].id }
-          let owner = victim.isEmpty ? "a frame it does not own" : "frame owned by \(victim.joined(separator: ", "))"
+          let owner =
+            victim.isEmpty ? "a frame it does not own" : "frame owned by \(victim.joined(separator: ", "))"
           findings.append(
             Finding(
               step: step, kind: .outOfBoundsWrite,
@@ -600,7 +621,8 @@ extension EngineState {
       progressed = true
       if have + 1 < needed { agenda.prepend(.grow(request: r, needed: needed, position: position)) }
       event = StepEvent(
-        .alloc(trace, .grow(request: r, position: position, needed: needed, have: have)), frames: [trace.frame],
+        .alloc(trace, .grow(request: r, position: position, needed: needed, have: have)),
+        frames: [trace.frame],
         request: r)
       return
     }
@@ -610,11 +632,11 @@ extension EngineState {
       outcome = .ignored
       if requests[r].reportedGrowthFailures.insert(needed).inserted {
         findings.append(
-        Finding(
-          step: step, kind: .ignoredGrowthFailure,
-          message:
-            "alloc() returned -1 while \(requests[r].id) grew to \(needed) page(s) for position \(position); the failure is ignored",
-          request: r))
+          Finding(
+            step: step, kind: .ignoredGrowthFailure,
+            message:
+              "alloc() returned -1 while \(requests[r].id) grew to \(needed) page(s) for position \(position); the failure is ignored",
+            request: r))
       }
     case .paged:
       // Drop this request's queued decode: it is retried or given up below.

@@ -42,7 +42,9 @@ public struct Timeline: Sendable {
   private let maxCheckpoints: Int
 
   /// Builds the timeline and runs the scenario to its end once.
-  public init(scenario: Scenario, interval: Int = 64, maxCheckpoints: Int = 256, actions: [Int: UserAction] = [:]) {
+  public init(
+    scenario: Scenario, interval: Int = 64, maxCheckpoints: Int = 256, actions: [Int: UserAction] = [:]
+  ) {
     self.scenario = scenario
     self.interval = max(1, interval)
     self.maxCheckpoints = max(2, maxCheckpoints)

@@ -150,8 +150,10 @@ public enum MooncakeImporter {
   /// Reads and checks the trace at `path`.
   public static func read(path: String) throws(ScenarioError) -> [MooncakeRecord] {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-      throw ScenarioError(file: path, message: isDirectory.boolValue ? "is a directory, expected a trace file" : "no such file")
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue
+    else {
+      throw ScenarioError(
+        file: path, message: isDirectory.boolValue ? "is a directory, expected a trace file" : "no such file")
     }
     guard let data = TraceFormat.contents(path) else {
       throw ScenarioError(file: path, message: "cannot read file")
@@ -183,7 +185,9 @@ public enum MooncakeImporter {
       } catch {
         let (key, message) = TraceReader.describe(error)
         if message == "not valid JSON" {
-          throw fail("not valid JSON; expected one object a line with timestamp, input_length, output_length, hash_ids")
+          throw fail(
+            "not valid JSON; expected one object a line with timestamp, input_length, output_length, hash_ids"
+          )
         }
         if key.isEmpty, case DecodingError.typeMismatch = error {
           throw fail("expected a JSON object with timestamp, input_length, output_length, hash_ids")
@@ -291,11 +295,13 @@ public enum MooncakeImporter {
       + "A request arrives at iteration floor((timestamp - \(format(start)) ms) / \(format(options.iterationMs)) ms); "
       + "its prompt is its hash_ids as blocks of \(blockSize) tokens, so equal ids give equal tokens and prefix hits."
     let scenario = Scenario(
-      name: options.name ?? "mooncake \(URL(fileURLWithPath: base).deletingPathExtension().lastPathComponent) (\(slice.count) requests)",
+      name: options.name
+        ?? "mooncake \(URL(fileURLWithPath: base).deletingPathExtension().lastPathComponent) (\(slice.count) requests)",
       description: description,
       cache: CacheConfig(pages: options.pages, pageSize: options.pageSize),
       scheduler: SchedulerConfig(
-        policy: options.policy, maxBatch: options.maxBatch, prefixCache: options.policy == .paged && options.prefixCache,
+        policy: options.policy, maxBatch: options.maxBatch,
+        prefixCache: options.policy == .paged && options.prefixCache,
         onOOM: options.onOOM),
       requests: requests, maxIterations: options.maxIterations)
     return MooncakeImport(
@@ -314,6 +320,7 @@ extension MooncakeImport {
 
   /// Reads the Mooncake trace at `path` and returns the scenario `options` select.
   public static func scenario(path: String, options: Options = Options()) throws(ScenarioError) -> Scenario {
-    try MooncakeImporter.makeScenario(MooncakeImporter.read(path: path), options: options, source: path).scenario
+    try MooncakeImporter.makeScenario(MooncakeImporter.read(path: path), options: options, source: path)
+      .scenario
   }
 }

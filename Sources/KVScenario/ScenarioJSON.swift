@@ -45,7 +45,9 @@ public struct ScenarioJSON: Encodable, Sendable {
     }
 
     /// The request spec; the caller has validated the prompt.
-    public var spec: RequestSpec { RequestSpec(id: id, arrive: arrive, prompt: prompt.prompt, output: output) }
+    public var spec: RequestSpec {
+      RequestSpec(id: id, arrive: arrive, prompt: prompt.prompt, output: output)
+    }
   }
 
   public struct Event: Encodable, Sendable {
@@ -78,7 +80,8 @@ public struct ScenarioJSON: Encodable, Sendable {
       ops = scenario.ops?.map(OpJSON.init)
     } else {
       scheduler = Scheduler(
-        policy: config.policy.rawValue, maxBatch: config.maxBatch, prefixCache: paged ? config.prefixCache : nil,
+        policy: config.policy.rawValue, maxBatch: config.maxBatch,
+        prefixCache: paged ? config.prefixCache : nil,
         onOOM: paged ? config.onOOM.rawValue : nil, decode: config.decode.rawValue)
       requests = scenario.requests.map(Request.init)
       events = scenario.events.map {
@@ -156,12 +159,15 @@ public struct PromptJSON: Codable, Sendable, Equatable {
       }
     case .blocks(let ids, let blockSize, let length):
       if blockSize < 1 { return "block_size must be at least 1, got \(blockSize)" }
-      if let bad = ids.firstIndex(where: { $0 < 0 }) { return "block ids must be at least 0, got \(ids[bad])" }
+      if let bad = ids.firstIndex(where: { $0 < 0 }) {
+        return "block ids must be at least 0, got \(ids[bad])"
+      }
       let (capacity, overflow) = ids.count.multipliedReportingOverflow(by: blockSize)
       if overflow { return "blocks x block_size is too large" }
       let minimum = ids.isEmpty ? 0 : (ids.count - 1) * blockSize + 1
       if length < minimum || length > capacity {
-        return "length must be between \(minimum) and \(capacity) for \(ids.count) blocks of \(blockSize), got \(length)"
+        return
+          "length must be between \(minimum) and \(capacity) for \(ids.count) blocks of \(blockSize), got \(length)"
       }
     }
     if prompt.count > poolTokens {

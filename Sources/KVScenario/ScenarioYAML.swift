@@ -45,7 +45,8 @@ public enum ScenarioYAML {
     }
     out += scenario.requests.isEmpty ? "requests: []\n" : "requests:\n"
     for request in scenario.requests {
-      out += "  - {id: \(quoted(request.id)), arrive: \(request.arrive), prompt: \(prompt(request.prompt)), output: \(request.output)}\n"
+      out +=
+        "  - {id: \(quoted(request.id)), arrive: \(request.arrive), prompt: \(prompt(request.prompt)), output: \(request.output)}\n"
     }
     if !scenario.events.isEmpty {
       out += "events:\n"
@@ -63,7 +64,8 @@ public enum ScenarioYAML {
     case .length(let n): return "\(n)"
     case .tokens(let tokens): return "[\(tokens.map(String.init).joined(separator: ", "))]"
     case .blocks(let ids, let blockSize, let length):
-      return "{blocks: [\(ids.map(String.init).joined(separator: ", "))], block_size: \(blockSize), length: \(length)}"
+      return
+        "{blocks: [\(ids.map(String.init).joined(separator: ", "))], block_size: \(blockSize), length: \(length)}"
     }
   }
 
@@ -76,7 +78,9 @@ public enum ScenarioYAML {
   static func quoted(_ text: String) -> String {
     let plain =
       !text.isEmpty && text.unicodeScalars.first!.properties.isAlphabetic
-      && text.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "-" }
+      && text.unicodeScalars.allSatisfy {
+        ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "-"
+      }
       && !reserved.contains(text.lowercased())
     return plain ? text : JSONText.line(text)
   }

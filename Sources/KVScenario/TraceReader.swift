@@ -36,7 +36,9 @@ public enum TraceReader {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw ScenarioError(file: path, message: "no such file")
     }
-    if isDirectory.boolValue { throw ScenarioError(file: path, message: "is a directory, expected a trace file") }
+    if isDirectory.boolValue {
+      throw ScenarioError(file: path, message: "is a directory, expected a trace file")
+    }
     guard let data = TraceFormat.contents(path) else {
       throw ScenarioError(file: path, message: "cannot read file")
     }
@@ -69,7 +71,9 @@ public enum TraceReader {
     case .keyNotFound(let key, let context):
       return (path(context.codingPath + [key]), "required key `\(key.stringValue)` is missing")
     case .typeMismatch(let type, let context):
-      return (path(context.codingPath), "expected \(typeName(type)); \(context.debugDescription.lowercased())")
+      return (
+        path(context.codingPath), "expected \(typeName(type)); \(context.debugDescription.lowercased())"
+      )
     case .valueNotFound(let type, let context):
       return (path(context.codingPath), "expected \(typeName(type)), found null")
     case .dataCorrupted(let context):
@@ -85,7 +89,7 @@ public enum TraceReader {
     case is Int.Type: return "an integer"
     case is String.Type: return "a string"
     case is Bool.Type: return "true or false"
-    case is Array<Any>.Type: return "a list"
+    case is [Any].Type: return "a list"
     default:
       let name = "\(type)"
       if name.hasPrefix("Array") { return "a list" }
@@ -129,7 +133,9 @@ private struct Parser {
       let end = data[start...].firstIndex(of: 10) ?? data.endIndex
       var last = end
       if last > start, data[last - 1] == 13 { last -= 1 }
-      if data[start..<last].contains(where: { ![9, 32].contains($0) }) { result.append((number, start..<last)) }
+      if data[start..<last].contains(where: { ![9, 32].contains($0) }) {
+        result.append((number, start..<last))
+      }
       start = end + 1
     }
     return result
@@ -140,7 +146,8 @@ private struct Parser {
   mutating func run(partial: Bool) throws(ScenarioError) -> Trace {
     let lines = lines()
     guard let first = lines.first else {
-      throw ScenarioError(file: file, message: "empty file, expected a kvscope trace (a JSON header line first)")
+      throw ScenarioError(
+        file: file, message: "empty file, expected a kvscope trace (a JSON header line first)")
     }
     var trace = try header(first.number, data[first.range], isLast: lines.count == 1)
     trace.lastValidLine = first.number
@@ -187,7 +194,8 @@ private struct Parser {
   }
 
   func header(_ number: Int, _ bytes: Data, isLast: Bool) throws(ScenarioError) -> Trace {
-    let foreign = "not a kvscope trace: the first line must be a JSON object with \"format\": \"kvscope-trace\""
+    let foreign =
+      "not a kvscope trace: the first line must be a JSON object with \"format\": \"kvscope-trace\""
     guard bytes.first == UInt8(ascii: "{"),
       let raw = try? decoder.decode(RawLine.self, from: bytes)
     else {
@@ -247,7 +255,9 @@ private struct Parser {
       trace.steps.append(step)
       trace.stepLines.append(number)
     case "action":
-      guard let step = raw.step else { throw error(number, "action line: required key `step` is missing", key: "step") }
+      guard let step = raw.step else {
+        throw error(number, "action line: required key `step` is missing", key: "step")
+      }
       guard step >= 0 else { throw error(number, "must be at least 0, got \(step)", key: "step") }
       guard let json = raw.action else {
         throw error(number, "action line: required key `action` is missing", key: "action")
@@ -272,12 +282,15 @@ private struct Parser {
       let end = try decode(TraceEnd.self, number, bytes, isLast: isLast, what: "end line")
       let written = trace.steps.last?.step ?? 0
       guard end.steps == written else {
-        throw error(number, "end line says \(end.steps) steps, but the step lines go to step \(written)", key: "steps")
+        throw error(
+          number, "end line says \(end.steps) steps, but the step lines go to step \(written)", key: "steps")
       }
       trace.end = end
       trace.endLine = number
     case nil:
-      if raw.format != nil { throw error(number, "a second header; a trace has one header, on its first line") }
+      if raw.format != nil {
+        throw error(number, "a second header; a trace has one header, on its first line")
+      }
       throw error(number, "required key `type` is missing; expected step, action or end", key: "type")
     case let other?:
       throw error(number, "unknown line type `\(other)`; expected step, action or end", key: "type")
@@ -293,11 +306,13 @@ private struct Parser {
     }
     if let op = json.op {
       guard scenario.isAllocatorOnly else {
-        throw error(number, "allocator operations need an allocator-only scenario (with `ops`)", key: "action.op")
+        throw error(
+          number, "allocator operations need an allocator-only scenario (with `ops`)", key: "action.op")
       }
       guard let parsed = OpJSON.parse(text: op) else {
         throw error(
-          number, "unknown operation `\(op)`; expected alloc, free N, alloc_n N or inc_ref N", key: "action.op")
+          number, "unknown operation `\(op)`; expected alloc, free N, alloc_n N or inc_ref N",
+          key: "action.op")
       }
       return .pool(parsed)
     }
@@ -314,7 +329,9 @@ private struct Parser {
       throw error(number, "a request with id `\(add.id)` exists already", key: "action.add.id")
     }
     let arrive = add.arrive ?? 0
-    guard arrive >= 0 else { throw error(number, "must be at least 0, got \(arrive)", key: "action.add.arrive") }
+    guard arrive >= 0 else {
+      throw error(number, "must be at least 0, got \(arrive)", key: "action.add.arrive")
+    }
     guard add.output >= 0 else {
       throw error(number, "must be at least 0, got \(add.output)", key: "action.add.output")
     }

@@ -105,7 +105,9 @@ public final class TraceRecorder {
   }
 
   /// Writes a whole trace of `timeline` (header, actions, every step, end line) to `path`.
-  public static func write(_ timeline: Timeline, to path: String, kvscopeVersion: String) throws(TraceWriteError) {
+  public static func write(_ timeline: Timeline, to path: String, kvscopeVersion: String)
+    throws(TraceWriteError)
+  {
     let recorder = try TraceRecorder(path: path, timeline: timeline, kvscopeVersion: kvscopeVersion)
     try recorder.finish(timeline, maxSteps: Int.max)
   }

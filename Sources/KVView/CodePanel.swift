@@ -29,7 +29,8 @@ enum CodePanel {
   /// `[a, b, c]`, or `[a, b, c, d, ..., z] (26)` for long lists.
   static func capped(_ items: [String]) -> String {
     if items.count <= 10 { return "[" + items.joined(separator: ", ") + "]" }
-    return "[" + items.prefix(4).joined(separator: ", ") + ", ..., \(items[items.count - 1])] (\(items.count))"
+    return "[" + items.prefix(4).joined(separator: ", ")
+      + ", ..., \(items[items.count - 1])] (\(items.count))"
   }
 
   /// The listing for the state's last step.
@@ -79,21 +80,29 @@ enum CodePanel {
       let refChange = "\(trace.refBefore) -> \(trace.refAfter)"
       if seed {
         c.add("def free(idx):", "idx = \(trace.frame)")
-        c.add("    refs[idx] -= 1", refChange + (trace.refAfter < 0 ? "  (no check!)" : ""), current: trace.refAfter != 0)
+        c.add(
+          "    refs[idx] -= 1", refChange + (trace.refAfter < 0 ? "  (no check!)" : ""),
+          current: trace.refAfter != 0)
         c.add("    if refs[idx] == 0:", trace.refAfter == 0 ? "True" : "False")
         c.add(
-          "        free_mask |= 1 << idx", trace.refAfter == 0 ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
+          "        free_mask |= 1 << idx",
+          trace.refAfter == 0 ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
           current: trace.refAfter == 0)
       } else {
         let rejected = trace.misuse == .doubleFree || trace.misuse == .badIndex
         c.add("def free(idx):", "idx = \(trace.frame)")
-        c.add("    if refs[idx] <= 0: raise DoubleFree", rejected ? "refs \(trace.refBefore): rejected" : nil, current: rejected)
+        c.add(
+          "    if refs[idx] <= 0: raise DoubleFree", rejected ? "refs \(trace.refBefore): rejected" : nil,
+          current: rejected)
         c.add("    refs[idx] -= 1", rejected ? nil : refChange, current: !rejected && trace.refAfter > 0)
         c.add("    if refs[idx] == 0:", rejected ? nil : (trace.refAfter == 0 ? "True" : "False"))
-        c.add("        if idx in index: lru.append(idx)", trace.lru ? "cached: to the LRU tail" : nil, current: trace.lru)
+        c.add(
+          "        if idx in index: lru.append(idx)", trace.lru ? "cached: to the LRU tail" : nil,
+          current: trace.lru)
         c.add(
           "        else: free_mask |= 1 << idx",
-          !trace.lru && trace.refAfter == 0 && !rejected ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
+          !trace.lru && trace.refAfter == 0 && !rejected
+            ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
           current: !trace.lru && trace.refAfter == 0 && !rejected)
       }
       if let request, request < s.requests.count {
@@ -109,8 +118,11 @@ enum CodePanel {
         c.add("    if free_mask >> idx & 1: raise FreeFrame", rejected ? "rejected" : nil, current: rejected)
         c.add("    if idx in lru: lru.remove(idx)", trace.lru ? "leaves the LRU list" : nil)
       }
-      c.add("    refs[idx] += 1", rejected ? nil : "\(trace.refBefore) -> \(trace.refAfter)", current: !rejected)
-      if trace.misuse == .incRefFreeFrame && !s.pool.checked { c.notes.append("the frame is free: its bit stays set") }
+      c.add(
+        "    refs[idx] += 1", rejected ? nil : "\(trace.refBefore) -> \(trace.refAfter)", current: !rejected)
+      if trace.misuse == .incRefFreeFrame && !s.pool.checked {
+        c.notes.append("the frame is free: its bit stays set")
+      }
       return c
 
     case .allocNResult(let count, let frames):
@@ -121,7 +133,9 @@ enum CodePanel {
       c.add("        p = alloc()")
       c.add("        if p < 0:")
       c.add("            for q in pages: free(q)")
-      c.add("            return []", frames.isEmpty && count > 0 ? "failed" : nil, current: frames.isEmpty && count > 0)
+      c.add(
+        "            return []", frames.isEmpty && count > 0 ? "failed" : nil,
+        current: frames.isEmpty && count > 0)
       c.add("        pages.append(p)")
       c.add("    return pages", frames.isEmpty ? nil : list(frames), current: !(frames.isEmpty && count > 0))
       return c
@@ -135,7 +149,8 @@ enum CodePanel {
       c.setValue(5, "\(need) > \(available): \(need > available ? "wait" : "no")")
       c.current = admitted ? 6 : 5
       let length = r < s.requests.count ? s.requests[r].admissionLength : 0
-      c.notes.append("need = " + pagesFor(length) + " - \(hits.count) hit\(hits.count == 1 ? "" : "s") = \(need)")
+      c.notes.append(
+        "need = " + pagesFor(length) + " - \(hits.count) hit\(hits.count == 1 ? "" : "s") = \(need)")
       c.notes.append("available = \(s.pool.freeCount) free + \(s.pool.lru.count) in LRU")
       return c
 
@@ -192,7 +207,8 @@ enum CodePanel {
     case .write(let r, let position, let pages, let outOfBounds, let growthNeeded):
       let table = r < s.requests.count ? s.requests[r].pageTable : []
       let page = ps > 0 ? position / ps : 0
-      let frameText = outOfBounds.map { "page \(page) missing: -1 -> frame \($0)!" }
+      let frameText =
+        outOfBounds.map { "page \(page) missing: -1 -> frame \($0)!" }
         ?? (page < table.count ? "page \(page) -> frame \(table[page])" : "page \(page)")
       if seed {
         var c = seedDecodeListing(s)
@@ -201,7 +217,8 @@ enum CodePanel {
         c.setValue(5, "output -> \(r < s.requests.count ? s.requests[r].output : 0)")
         if let needed = growthNeeded {
           c.setValue(6, "pos = \(position + 1)")
-          c.notes.append(pagesFor(position + 2) + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"))
+          c.notes.append(
+            pagesFor(position + 2) + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"))
         }
         c.current = 4
         return c
@@ -342,8 +359,12 @@ enum CodePanel {
     }
     c.notes.append("pages_for(\(position + 1)) = (\(position + 1) + \(ps) - 1) // \(ps) = \(needed)")
     c.notes += allocNote
-    if let key = trace.evictedKey { c.notes.append("evicted cached frame \(trace.frame), key \(EngineStateKey.short(key))") }
-    c.notes.append("\(id).page_table: \(list(Array(table.dropLast()))) -> \(list(table)) (\(table.count) pages -> can hold \(table.count * ps) tokens)")
+    if let key = trace.evictedKey {
+      c.notes.append("evicted cached frame \(trace.frame), key \(EngineStateKey.short(key))")
+    }
+    c.notes.append(
+      "\(id).page_table: \(list(Array(table.dropLast()))) -> \(list(table)) (\(table.count) pages -> can hold \(table.count * ps) tokens)"
+    )
     return c
   }
 
@@ -418,7 +439,10 @@ enum CodePanel {
     c.add("def cleanup():")
     c.add("    for task in list(active):")
     c.add("        if task.done or task.aborted:")
-    c.add(s.policy == .astraiSeed ? "            for p in task.page_table: free(p)" : "            for p in reversed(task.page_table): free(p)")
+    c.add(
+      s.policy == .astraiSeed
+        ? "            for p in task.page_table: free(p)"
+        : "            for p in reversed(task.page_table): free(p)")
     c.add("            active.remove(task)")
     return c
   }
@@ -434,7 +458,9 @@ enum CodePanel {
       c.setValue(1, "active = \(ids(s.active))")
       c.setValue(2, releasing.isEmpty ? "none done" : ids(releasing))
       c.current = releasing.isEmpty ? 1 : 3
-      if !arrived.isEmpty { c.notes.append("arrived: \(ids(arrived)) -> waiting = \(ids(Array(s.waiting.prefix(12))))") }
+      if !arrived.isEmpty {
+        c.notes.append("arrived: \(ids(arrived)) -> waiting = \(ids(Array(s.waiting.prefix(12))))")
+      }
       if !aborted.isEmpty { c.notes.append("aborted: \(ids(aborted))") }
       if let idleUntil { c.notes.append("nothing to run: idle until iteration \(idleUntil)") }
       return c
@@ -456,7 +482,9 @@ enum CodePanel {
       var c = CodeListing("prefill")
       c.add("def prefill_phase():")
       c.add(
-        seed ? "    fresh = [t for t in active if t.output == 0]" : "    fresh = [r for r in active if not r.prefilled]",
+        seed
+          ? "    fresh = [t for t in active if t.output == 0]"
+          : "    fresh = [r for r in active if not r.prefilled]",
         ids(chosen), current: true)
       c.add(seed ? "    for group in group_by(fresh, prompt_len):" : "    for req in fresh:")
       c.add(seed ? "        prefill(group)" : "        prefill(req)")
@@ -481,7 +509,8 @@ enum CodePanel {
       var c = CodeListing("done")
       c.add("# \(reason)", nil, current: true)
       c.notes.append(
-        "\(s.stats.iterations) iterations, \(s.stats.decodedTokens) tokens decoded, peak \(s.stats.peakFramesInUse) frames in use")
+        "\(s.stats.iterations) iterations, \(s.stats.decodedTokens) tokens decoded, peak \(s.stats.peakFramesInUse) frames in use"
+      )
       return c
     }
   }

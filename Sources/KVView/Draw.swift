@@ -32,7 +32,9 @@ extension Grid {
   }
 
   /// Draws a box with a title in its top border. The focused pane's border and title use `.selected`.
-  mutating func box(_ rect: Rect, title: String, focused: Bool, glyphs g: Glyphs, titleRole: StyleRole = .title) {
+  mutating func box(
+    _ rect: Rect, title: String, focused: Bool, glyphs g: Glyphs, titleRole: StyleRole = .title
+  ) {
     guard rect.width >= 2, rect.height >= 2 else { return }
     let border = TextStyle(focused ? .selected : .dim, bold: focused)
     let right = rect.maxX - 1

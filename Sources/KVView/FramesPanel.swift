@@ -134,7 +134,9 @@ struct FramesPanel {
     var start = zoom > 1 ? (viewStart / perCell) * perCell : 0
     // Keep the last screenful full when the viewport runs past the end.
     let shownRows = min(rows, (n + span - 1) / span)
-    if start + shownRows * span > n { start = max(0, ((n - shownRows * span + perCell - 1) / perCell) * perCell) }
+    if start + shownRows * span > n {
+      start = max(0, ((n - shownRows * span + perCell - 1) / perCell) * perCell)
+    }
     if start >= n { start = 0 }
     let usedRows = min(rows, (n - start + span - 1) / span)
     return FramesLayout(
@@ -192,7 +194,9 @@ struct FramesPanel {
     }
   }
 
-  private func drawRowLabels(_ grid: inout Grid, _ rect: Rect, _ y: Int, _ layout: FramesLayout, _ labels: [String]) {
+  private func drawRowLabels(
+    _ grid: inout Grid, _ rect: Rect, _ y: Int, _ layout: FramesLayout, _ labels: [String]
+  ) {
     guard layout.labelWidth > 0 else { return }
     for (i, text) in labels.enumerated() where !text.isEmpty {
       grid.put(Fmt.padded(text, layout.labelWidth), x: rect.x, y: y + i, in: rect, style: TextStyle(.dim))
@@ -228,13 +232,19 @@ struct FramesPanel {
       var labelStyle = TextStyle(base == .free ? .free : base, bold: own.holders[f] > 0)
       if selected.contains(f) { labelStyle = TextStyle(.selected, bold: true, reverse: true) }
       if view.selectedFrame == f { labelStyle.reverse = true }
-      grid.put(Fmt.padded(Fmt.clip(label(f), inner, ellipsis: g.ellipsis), inner), x: x + 1, y: y + 1, in: rect, style: labelStyle)
+      grid.put(
+        Fmt.padded(Fmt.clip(label(f), inner, ellipsis: g.ellipsis), inner), x: x + 1, y: y + 1, in: rect,
+        style: labelStyle)
       let bit = pool.freeMask.contains(f)
-      grid.put(bit ? "1" : "0", x: x + 1 + (inner - 1) / 2, y: y + 3, in: rect, style: TextStyle(bit ? .free : .normal, bold: !bit))
+      grid.put(
+        bit ? "1" : "0", x: x + 1 + (inner - 1) / 2, y: y + 3, in: rect,
+        style: TextStyle(bit ? .free : .normal, bold: !bit))
     }
   }
 
-  private func drawCompact(_ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, touched: Set<Int>, selected: Set<Int>) {
+  private func drawCompact(
+    _ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, touched: Set<Int>, selected: Set<Int>
+  ) {
     var band = -1
     var nextRulerColumn = 0
     for f in layout.start..<layout.end {
@@ -273,20 +283,27 @@ struct FramesPanel {
     }
   }
 
-  private func drawOverview(_ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, perCell: Int, selected: Set<Int>) {
+  private func drawOverview(
+    _ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, perCell: Int, selected: Set<Int>
+  ) {
     let n = pool.count
     let last = layout.end - 1
     var header = "frames \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, last)))"
     if layout.start > 0 || layout.end < n { header += " of \(Fmt.grouped(n))" }
     header += ", 1 cell = \(Fmt.grouped(perCell)) frame\(perCell == 1 ? "" : "s")"
-    header += "   \(g.shades[3]) all used  \(g.shades[1]) some  \(g.emptyCell == " " ? "blank" : String(g.emptyCell)) free"
+    header +=
+      "   \(g.shades[3]) all used  \(g.shades[1]) some  \(g.emptyCell == " " ? "blank" : String(g.emptyCell)) free"
     grid.put(header, x: rect.x, y: rect.y, in: rect, style: TextStyle(.title))
     let cells = (layout.end - layout.start + perCell - 1) / perCell
     // Marks of the last step and of the selected request: O(marked frames).
     var marks = [UInt8](repeating: 0, count: cells)
-    for f in state.event.frames where f >= layout.start && f < layout.end { marks[(f - layout.start) / perCell] |= 1 }
+    for f in state.event.frames where f >= layout.start && f < layout.end {
+      marks[(f - layout.start) / perCell] |= 1
+    }
     for f in selected where f >= layout.start && f < layout.end { marks[(f - layout.start) / perCell] |= 2 }
-    if let f = view.selectedFrame, f >= layout.start, f < layout.end { marks[(f - layout.start) / perCell] |= 4 }
+    if let f = view.selectedFrame, f >= layout.start, f < layout.end {
+      marks[(f - layout.start) / perCell] |= 4
+    }
     let refs = pool.refs
     let hasLRU = pool.lru.count > 0
     for c in 0..<cells {
@@ -372,7 +389,8 @@ struct FramesPanel {
     let windowed: Bool
     if !whole.isEmpty && whole.count <= width {
       windowed = false
-      lines.append((whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent)))
+      lines.append(
+        (whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent)))
     } else {
       windowed = true
       let anchor = layout?.start ?? 0
@@ -397,7 +415,8 @@ struct FramesPanel {
       var b = a
       var text = ""
       while b < n {
-        let candidate = "refs[\(a)..\(b)] = [" + pool.refs[a...b].map { String($0) }.joined(separator: ",") + "]"
+        let candidate =
+          "refs[\(a)..\(b)] = [" + pool.refs[a...b].map { String($0) }.joined(separator: ",") + "]"
         if candidate.count > width || b - a >= 64 { break }
         text = candidate
         b += 1
@@ -407,13 +426,17 @@ struct FramesPanel {
     // Counts.
     let cached = pool.lru.count
     var counts = "\(Fmt.grouped(pool.freeCount)) free, \(Fmt.grouped(pool.usedCount)) used"
-    if cached > 0 || state.scenario.scheduler.prefixCache { counts += ", \(Fmt.grouped(cached)) cached in LRU" }
+    if cached > 0 || state.scenario.scheduler.prefixCache {
+      counts += ", \(Fmt.grouped(cached)) cached in LRU"
+    }
     counts += ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
     if let layout, layout.start > 0 || layout.end < n {
       counts += "; showing \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, layout.end - 1)))"
     }
     lines.append((counts, TextStyle(.dim)))
-    if let detail = selectionText() { lines.insert((detail, TextStyle(.selected, bold: true)), at: min(1, lines.count)) }
+    if let detail = selectionText() {
+      lines.insert((detail, TextStyle(.selected, bold: true)), at: min(1, lines.count))
+    }
     return lines
   }
 
@@ -430,7 +453,8 @@ struct FramesPanel {
       ]
     case .compact:
       parts = [
-        "letter = owner", "\(g.unicode ? g.emptyCell : ".") free", "\(g.cachedCell) cached in LRU", "\(g.sharedCell) shared",
+        "letter = owner", "\(g.unicode ? g.emptyCell : ".") free", "\(g.cachedCell) cached in LRU",
+        "\(g.sharedCell) shared",
       ]
     case .overview:
       return nil
@@ -497,7 +521,8 @@ struct FramesPanel {
     }
     if let r = view.selectedRequest, r >= 0, r < state.requests.count {
       let request = state.requests[r]
-      return "find \(request.id): \(request.pageTable.count) frame\(request.pageTable.count == 1 ? "" : "s") highlighted"
+      return
+        "find \(request.id): \(request.pageTable.count) frame\(request.pageTable.count == 1 ? "" : "s") highlighted"
     }
     return nil
   }

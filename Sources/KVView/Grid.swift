@@ -26,7 +26,9 @@ public struct Cell: Equatable, Sendable {
   public var bold: Bool
   public var reverse: Bool
 
-  public init(_ character: Character = " ", role: StyleRole = .normal, bold: Bool = false, reverse: Bool = false) {
+  public init(
+    _ character: Character = " ", role: StyleRole = .normal, bold: Bool = false, reverse: Bool = false
+  ) {
     self.character = character
     self.role = role
     self.bold = bold

@@ -109,11 +109,13 @@ public struct LiveController: Sendable {
       forward
       ? timeline.findings.first { $0.step > step } : timeline.findings.last { $0.step < step }
     guard let finding else {
-      view.message = StatusMessage(forward ? "no finding after step \(step)" : "no finding before step \(step)")
+      view.message = StatusMessage(
+        forward ? "no finding after step \(step)" : "no finding before step \(step)")
       return
     }
     seek(finding.step)
-    view.message = StatusMessage("step \(finding.step): \(finding.kind.rawValue): \(finding.message)", isError: true)
+    view.message = StatusMessage(
+      "step \(finding.step): \(finding.kind.rawValue): \(finding.message)", isError: true)
   }
 
   private mutating func cycleFocus(_ delta: Int) {
@@ -144,7 +146,12 @@ public struct LiveController: Sendable {
       view.commandLine = nil
       return run(command: text)
     case .backspace:
-      if text.isEmpty { view.commandLine = nil } else { text.removeLast(); view.commandLine = text }
+      if text.isEmpty {
+        view.commandLine = nil
+      } else {
+        text.removeLast()
+        view.commandLine = text
+      }
     case .character(let c):
       if text.count < 200 { view.commandLine = text + String(c) }
     case .tick:
@@ -230,13 +237,18 @@ enum CommandParser {
       guard index < arguments.count else { return .failure(CommandError(message: "missing \(name)")) }
       guard let value = Int(arguments[index]), range.contains(value) else {
         return .failure(
-          CommandError(message: "\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(arguments[index])'"))
+          CommandError(
+            message:
+              "\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(arguments[index])'"
+          ))
       }
       return .success(value)
     }
     func expect(_ count: Int) -> CommandError? {
       arguments.count == count
-        ? nil : CommandError(message: "\(verb) takes \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
+        ? nil
+        : CommandError(
+          message: "\(verb) takes \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
     }
     let pool = state.scenario.cache.pages
     let poolVerbs = ["alloc", "free", "alloc_n", "inc_ref"]
@@ -253,7 +265,9 @@ enum CommandParser {
         .action(.pool(verb == "free" ? .free($0) : verb == "inc_ref" ? .incRef($0) : .allocN($0)))
       }
     case "add":
-      if state.scenario.isAllocatorOnly { return fail("add works only in scheduler scenarios (with `requests`)") }
+      if state.scenario.isAllocatorOnly {
+        return fail("add works only in scheduler scenarios (with `requests`)")
+      }
       if let error = expect(3) { return .failure(error) }
       let id = arguments[0]
       if state.requestIndex(id: id) != nil { return fail("a request named \(id) exists already") }
@@ -269,21 +283,26 @@ enum CommandParser {
         prompt = .tokens(tokens.map { $0! })
       }
       if prompt.count > pool * state.pageSize {
-        return fail("a prompt of \(prompt.count) tokens is longer than the whole pool (\(pool * state.pageSize))")
+        return fail(
+          "a prompt of \(prompt.count) tokens is longer than the whole pool (\(pool * state.pageSize))")
       }
       return number(2, "OUTPUT", range: 0...1_000_000).map {
         .action(.addRequest(RequestSpec(id: id, arrive: state.iteration, prompt: prompt, output: $0)))
       }
     case "abort":
       if let error = expect(1) { return .failure(error) }
-      guard let r = state.requestIndex(id: arguments[0]) else { return fail("no request named \(arguments[0])") }
+      guard let r = state.requestIndex(id: arguments[0]) else {
+        return fail("no request named \(arguments[0])")
+      }
       if state.requests[r].isTerminal {
         return fail("\(arguments[0]) has already ended (\(state.requests[r].status.rawValue))")
       }
       return .success(.action(.abort(arguments[0])))
     case "find":
       if let error = expect(1) { return .failure(error) }
-      guard let r = state.requestIndex(id: arguments[0]) else { return fail("no request named \(arguments[0])") }
+      guard let r = state.requestIndex(id: arguments[0]) else {
+        return fail("no request named \(arguments[0])")
+      }
       return .success(.find(r))
     case "frame":
       if let error = expect(1) { return .failure(error) }
@@ -306,6 +325,7 @@ extension LiveController {
   /// The screen for the current state and view.
   public func render(width: Int, height: Int) -> Grid {
     Screen.render(
-      timeline: timeline, view: view, recent: recentStates(count: max(1, height)), width: width, height: height)
+      timeline: timeline, view: view, recent: recentStates(count: max(1, height)), width: width,
+      height: height)
   }
 }

@@ -9,7 +9,9 @@ public enum Screen {
   /// Draws the whole screen for the timeline's current state.
   /// `recent`: the states of the last few steps, oldest first, ending with the current one (for the
   /// event log); the caller gets them with `timeline.states((step-N)...step)`.
-  public static func render(timeline: Timeline, view: ViewState, recent: [EngineState], width: Int, height: Int)
+  public static func render(
+    timeline: Timeline, view: ViewState, recent: [EngineState], width: Int, height: Int
+  )
     -> Grid
   {
     var grid = Grid(width: width, height: height)
@@ -37,7 +39,8 @@ public enum Screen {
     let top = max(0, (h - wrapped.count) / 2)
     for (i, line) in wrapped.enumerated() where top + i < h {
       let x = max(0, (w - line.count) / 2)
-      grid.put(line, x: x, y: top + i, style: TextStyle(i == wrapped.count - 1 ? .hint : .finding, bold: i == 0))
+      grid.put(
+        line, x: x, y: top + i, style: TextStyle(i == wrapped.count - 1 ? .hint : .finding, bold: i == 0))
     }
   }
 }
@@ -91,9 +94,13 @@ struct ScreenBuilder {
 
     let tables = tableLines(width: leftWidth - 2, rows: max(1, middleHeight / 2 - 2))
     let tablesHeight = min(max(3, tables.count + 2), max(3, middleHeight / 2, middleHeight - 10))
-    drawPanel(&grid, Rect(x: 0, y: middleTop, width: leftWidth, height: tablesHeight), title: "page tables", pane: .tables, lines: tables)
-    let schedulerRect = Rect(x: 0, y: middleTop + tablesHeight, width: leftWidth, height: middleHeight - tablesHeight)
-    drawPanel(&grid, schedulerRect, title: "scheduler", pane: .queues, lines: schedulerLines(width: leftWidth - 2))
+    drawPanel(
+      &grid, Rect(x: 0, y: middleTop, width: leftWidth, height: tablesHeight), title: "page tables",
+      pane: .tables, lines: tables)
+    let schedulerRect = Rect(
+      x: 0, y: middleTop + tablesHeight, width: leftWidth, height: middleHeight - tablesHeight)
+    drawPanel(
+      &grid, schedulerRect, title: "scheduler", pane: .queues, lines: schedulerLines(width: leftWidth - 2))
 
     let listing = CodePanel.listing(state)
     let code = codeLines(listing, width: rightWidth - 2)
@@ -101,7 +108,8 @@ struct ScreenBuilder {
     let codeHeight = min(code.lines.count + 2, max(3, middleHeight - logMinimum))
     let codeRect = Rect(x: leftWidth, y: middleTop, width: rightWidth, height: codeHeight)
     drawCode(&grid, codeRect, listing: listing, code: code)
-    let logRect = Rect(x: leftWidth, y: middleTop + codeHeight, width: rightWidth, height: middleHeight - codeHeight)
+    let logRect = Rect(
+      x: leftWidth, y: middleTop + codeHeight, width: rightWidth, height: middleHeight - codeHeight)
     drawLog(&grid, logRect)
 
     if view.showHelp { drawHelp(&grid) }
@@ -129,9 +137,10 @@ struct ScreenBuilder {
     if view.playGranularity != .step { play += " by \(view.playGranularity.rawValue)" }
     parts.append((play, bar))
     if view.recording { parts.append(("REC", TextStyle(.finding, bold: true, reverse: true))) }
-    parts.append((
-      "findings \(seen)/\(total)", total > 0 ? TextStyle(.finding, bold: true, reverse: true) : bar
-    ))
+    parts.append(
+      (
+        "findings \(seen)/\(total)", total > 0 ? TextStyle(.finding, bold: true, reverse: true) : bar
+      ))
     let separator = narrow ? "  " : g.separator
     let rest = parts.map(\.0).joined(separator: separator)
     let room = width - 1 - rest.count - separator.count
@@ -163,7 +172,10 @@ struct ScreenBuilder {
   /// The key-hint bar: the most useful keys that fit, in a fixed order.
   func drawHints(_ grid: inout Grid, y: Int) {
     let framesFocused = view.focus == .frames
-    let l = g.left, r = g.right, u = g.up, d = g.down
+    let l = g.left
+    let r = g.right
+    let u = g.up
+    let d = g.down
     // (text, priority): lower priority numbers are kept first.
     var hints: [(String, Int)] = [("\(l)/\(r) step", 0)]
     if framesFocused {
@@ -172,7 +184,8 @@ struct ScreenBuilder {
       hints += [("j/k phase", 1), ("[/] iter", 2), ("\(u)/\(d) scroll", 3)]
     }
     hints += [
-      ("space play", 1), ("n next finding", 4), ("Tab pane", 6), (": command", 5), ("? help", 0), ("q quit", 0),
+      ("space play", 1), ("n next finding", 4), ("Tab pane", 6), (": command", 5), ("? help", 0),
+      ("q quit", 0),
     ]
     let sep = "  "
     var kept = Array(repeating: false, count: hints.count)
@@ -199,9 +212,13 @@ struct ScreenBuilder {
     let offset = min(max(0, view.scroll[pane] ?? 0), max(0, lines.count - inner.height))
     for row in 0..<inner.height where offset + row < lines.count {
       let (text, style) = lines[offset + row]
-      grid.put(Fmt.clip(text, inner.width, ellipsis: g.ellipsis), x: inner.x, y: inner.y + row, in: inner, style: style)
+      grid.put(
+        Fmt.clip(text, inner.width, ellipsis: g.ellipsis), x: inner.x, y: inner.y + row, in: inner,
+        style: style)
     }
-    if offset > 0 { grid.put(g.up, x: rect.maxX - 1 - g.up.count, y: rect.y, in: rect, style: TextStyle(.dim)) }
+    if offset > 0 {
+      grid.put(g.up, x: rect.maxX - 1 - g.up.count, y: rect.y, in: rect, style: TextStyle(.dim))
+    }
     if offset + inner.height < lines.count {
       grid.put(g.down, x: rect.maxX - 1 - g.down.count, y: rect.maxY - 1, in: rect, style: TextStyle(.dim))
     }
@@ -218,7 +235,8 @@ struct ScreenBuilder {
     if let layout { frames.draw(&grid, in: inner, layout: layout) }
     let top = inner.y + (layout?.bodyRows ?? 0)
     for (i, line) in info.enumerated() {
-      grid.put(Fmt.clip(line.0, inner.width, ellipsis: g.ellipsis), x: inner.x, y: top + i, in: inner, style: line.1)
+      grid.put(
+        Fmt.clip(line.0, inner.width, ellipsis: g.ellipsis), x: inner.x, y: top + i, in: inner, style: line.1)
     }
   }
 
@@ -311,10 +329,11 @@ struct ScreenBuilder {
     if s.phase == .done { phases += "  [done]" }
     lines.append((phases, TextStyle(.selected, bold: true)))
     let maxBatch = s.scenario.scheduler.maxBatch
-    lines.append((
-      "iter \(Fmt.grouped(s.iteration))  active \(s.active.count)/\(maxBatch)  waiting \(Fmt.grouped(s.waiting.count))",
-      TextStyle(.dim)
-    ))
+    lines.append(
+      (
+        "iter \(Fmt.grouped(s.iteration))  active \(s.active.count)/\(maxBatch)  waiting \(Fmt.grouped(s.waiting.count))",
+        TextStyle(.dim)
+      ))
     func names(_ indices: some Sequence<Int>, limit: Int) -> [String] {
       var out: [String] = []
       for r in indices {
@@ -348,7 +367,9 @@ struct ScreenBuilder {
       if indices.count > limit { current += " +\(Fmt.grouped(indices.count - limit)) more" }
       lines.append((current, TextStyle(.normal)))
       // Color single-line lists by their first owner; the colors of each name are in the tables.
-      if lines.count - lineStart == 1, shown.count == 1 { lines[lineStart].1 = TextStyle(role(shown[0]), bold: true) }
+      if lines.count - lineStart == 1, shown.count == 1 {
+        lines[lineStart].1 = TextStyle(role(shown[0]), bold: true)
+      }
     }
     add("waiting", Array(s.waiting), role: { .owner($0) })
     add("active", s.active, role: { .owner($0) })
@@ -375,11 +396,16 @@ struct ScreenBuilder {
       lines[lines.count - 1].1 = TextStyle(.finding, bold: true)
     }
     if !pending.isEmpty {
-      let text = pending.prefix(40).map { "\(s.requests[$0].id)@\(s.requests[$0].spec.arrive)" }.joined(separator: " ")
-      lines.append((Fmt.padded("arriving", 10) + text + (pending.count > 40 ? " \(g.ellipsis)" : ""), TextStyle(.dim)))
+      let text = pending.prefix(40).map { "\(s.requests[$0].id)@\(s.requests[$0].spec.arrive)" }.joined(
+        separator: " ")
+      lines.append(
+        (Fmt.padded("arriving", 10) + text + (pending.count > 40 ? " \(g.ellipsis)" : ""), TextStyle(.dim)))
     }
     let st = s.stats
-    var items = ["decoded \(Fmt.grouped(st.decodedTokens))", "admitted \(st.admissions)", "peak \(st.peakFramesInUse) frames"]
+    var items = [
+      "decoded \(Fmt.grouped(st.decodedTokens))", "admitted \(st.admissions)",
+      "peak \(st.peakFramesInUse) frames",
+    ]
     if s.policy == .paged {
       items += ["evictions \(st.evictions)", "preemptions \(st.preemptions)"]
       if s.scenario.scheduler.prefixCache { items.append("prefix hits \(st.prefixHitPages) pages") }
@@ -403,7 +429,8 @@ struct ScreenBuilder {
       for r in arrived {
         let request = s.requests[r]
         let row =
-          Fmt.padded(String(request.id.prefix(idWidth)), idWidth) + "  " + Fmt.padded(request.status.rawValue, 9)
+          Fmt.padded(String(request.id.prefix(idWidth)), idWidth) + "  "
+          + Fmt.padded(request.status.rawValue, 9)
           + Fmt.rightAligned(Fmt.grouped(request.spec.prompt.count), 8)
           + Fmt.rightAligned("\(Fmt.grouped(request.output))/\(Fmt.grouped(request.spec.output))", 10)
           + Fmt.rightAligned(Fmt.grouped(request.pageTable.count), 9)
@@ -484,7 +511,11 @@ struct ScreenBuilder {
       let listingRows = inner.height - noteRows
       var start = 0
       if let current = code.currentRows {
-        start = max(0, min(current.upperBound - listingRows + 1 + (listingRows > current.count + 1 ? 1 : 0), current.lowerBound))
+        start = max(
+          0,
+          min(
+            current.upperBound - listingRows + 1 + (listingRows > current.count + 1 ? 1 : 0),
+            current.lowerBound))
         start = min(start, max(0, listing.count - listingRows))
       }
       rows = Array(listing[start..<min(listing.count, start + listingRows)]) + Array(notes.prefix(noteRows))
@@ -521,10 +552,11 @@ struct ScreenBuilder {
       var entry: [(String, TextStyle)] = []
       let isCurrent = s.step == state.step
       let text = "#\(s.step) " + s.eventText
-      entry.append((
-        Fmt.clip(text, inner.width, ellipsis: g.ellipsis),
-        isCurrent ? TextStyle(.accent, bold: true) : TextStyle(.normal)
-      ))
+      entry.append(
+        (
+          Fmt.clip(text, inner.width, ellipsis: g.ellipsis),
+          isCurrent ? TextStyle(.accent, bold: true) : TextStyle(.normal)
+        ))
       for finding in s.findings {
         for piece in Fmt.wrap("! " + EngineState.describe(finding), width: inner.width, indent: 4) {
           entry.append((piece, TextStyle(.finding, bold: true)))
@@ -541,7 +573,9 @@ struct ScreenBuilder {
       grid.put(line.0, x: inner.x, y: inner.y + i, in: inner, style: line.1)
     }
     if offset > 0 {
-      grid.put("\(g.down) \(offset) newer", x: rect.maxX - 2 - "\(g.down) \(offset) newer".count, y: rect.maxY - 1, in: rect, style: TextStyle(.dim))
+      grid.put(
+        "\(g.down) \(offset) newer", x: rect.maxX - 2 - "\(g.down) \(offset) newer".count, y: rect.maxY - 1,
+        in: rect, style: TextStyle(.dim))
     }
   }
 
@@ -605,14 +639,17 @@ struct ScreenBuilder {
     }
     body.append((asciiKeys("↑/↓: phase in the frames pane, scroll in the other panes"), TextStyle(.dim)))
     body.append(("", TextStyle()))
-    for line in Fmt.wrap(Self.commandHelp, width: innerWidth, indent: 2) { body.append((line, TextStyle(.accent))) }
+    for line in Fmt.wrap(Self.commandHelp, width: innerWidth, indent: 2) {
+      body.append((line, TextStyle(.accent)))
+    }
     let description = timeline.scenario.description.trimmingSpaces
     if !description.isEmpty {
       body.append(("", TextStyle()))
       for line in Fmt.wrap(description, width: innerWidth) { body.append((line, TextStyle(.dim))) }
     }
     let boxHeight = min(height - 2, body.count + 3)
-    let rect = Rect(x: (width - boxWidth) / 2, y: max(1, (height - boxHeight) / 2), width: boxWidth, height: boxHeight)
+    let rect = Rect(
+      x: (width - boxWidth) / 2, y: max(1, (height - boxHeight) / 2), width: boxWidth, height: boxHeight)
     grid.fill(x: rect.x, y: rect.y, width: rect.width, height: rect.height)
     grid.box(rect, title: "help: keys", focused: true, glyphs: g)
     let inner = Rect(x: rect.x + 2, y: rect.y + 1, width: innerWidth, height: max(0, boxHeight - 3))

@@ -8,7 +8,8 @@ import KVView
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure allocator, whole-trace, seek and render speed (use a release build).",
-    discussion: "Each benchmark prints its figure and its target. Nothing is asserted: figures are for reading."
+    discussion:
+      "Each benchmark prints its figure and its target. Nothing is asserted: figures are for reading."
   )
 
   enum Part: String, ExpressibleByArgument, CaseIterable {
@@ -123,7 +124,8 @@ struct Bench: ParsableCommand {
       String(
         format:
           "timeline of %d steps built in %.2f s with %d snapshots every %d steps; peak memory %.0f MiB",
-        timeline.totalSteps, seconds(built), timeline.checkpointCount, timeline.checkpointInterval, peakMemoryMiB))
+        timeline.totalSteps, seconds(built), timeline.checkpointCount, timeline.checkpointInterval,
+        peakMemoryMiB))
     print(
       String(
         format: "seek to a random step: mean %.1f ms, worst %.1f ms over %d seeks  (target < 100 ms)",
@@ -133,7 +135,8 @@ struct Bench: ParsableCommand {
   static func render() {
     var requests: [RequestSpec] = []
     for index in 0..<400 {
-      requests.append(RequestSpec(id: "r\(index)", arrive: index / 50, prompt: .length(1_500 + index * 7), output: 50))
+      requests.append(
+        RequestSpec(id: "r\(index)", arrive: index / 50, prompt: .length(1_500 + index * 7), output: 50))
     }
     let scenario = Scenario(
       name: "render benchmark", cache: CacheConfig(pages: 100_000, pageSize: 16),

@@ -96,7 +96,9 @@ struct CheckReport: Encodable {
   }
 
   /// The readable summary `check` prints.
-  static func summary(scenario: Scenario, file: String, final state: EngineState, findings: [Finding]) -> String {
+  static func summary(scenario: Scenario, file: String, final state: EngineState, findings: [Finding])
+    -> String
+  {
     let stats = state.stats
     let config = scenario.scheduler
     var policy = "\(config.policy.rawValue), max_batch \(config.maxBatch), decode \(config.decode.rawValue)"

@@ -103,11 +103,15 @@ struct ImportMooncake: ParsableCommand {
     options.prefixCache = !noPrefixCache
     if let maxIterations { options.maxIterations = maxIterations }
     guard let policy = Policy(rawValue: policy) else {
-      Input.fail("--policy must be one of \(Policy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.policy)'")
+      Input.fail(
+        "--policy must be one of \(Policy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.policy)'"
+      )
     }
     options.policy = policy
     guard let onOOM = OOMAction(rawValue: onOom) else {
-      Input.fail("--on-oom must be one of \(OOMAction.allCases.map(\.rawValue).joined(separator: ", ")), got '\(onOom)'")
+      Input.fail(
+        "--on-oom must be one of \(OOMAction.allCases.map(\.rawValue).joined(separator: ", ")), got '\(onOom)'"
+      )
     }
     options.onOOM = onOOM
     var sizing: String?
@@ -127,7 +131,8 @@ struct ImportMooncake: ParsableCommand {
         "pages = floor(\(bytes) B / (2 x \(shape.layers) layers x \(shape.kvHeads) kv_heads x \(shape.headDim) head_dim x \(shape.dtypeBytes) B x \(pageSize) tokens = \(perPage) B)) = \(derived)"
     } else {
       if model != nil || layers != nil || kvHeads != nil || headDim != nil || dtypeBytes != nil {
-        Input.fail("--model, --layers, --kv-heads, --head-dim and --dtype-bytes size the pool with --kv-memory")
+        Input.fail(
+          "--model, --layers, --kv-heads, --head-dim and --dtype-bytes size the pool with --kv-memory")
       }
       if let pages { options.pages = pages }
     }
@@ -161,7 +166,10 @@ struct ImportMooncake: ParsableCommand {
       "imported \(result.scenario.requests.count) requests (lines \(result.lines.first!)-\(result.lines.last!)), arrivals over iterations 0-\(last); "
       + "\(result.scenario.cache.pages) pages x \(result.scenario.cache.pageSize) tokens; "
       + "\(result.distinctBlocks) distinct blocks, \(result.repeatedBlocks) repeated block references"
-    if !result.skipped.isEmpty { summary += "; skipped \(result.skipped.count) oversized (lines \(result.skipped.prefix(5).map(String.init).joined(separator: ", "))\(result.skipped.count > 5 ? ", ..." : ""))" }
+    if !result.skipped.isEmpty {
+      summary +=
+        "; skipped \(result.skipped.count) oversized (lines \(result.skipped.prefix(5).map(String.init).joined(separator: ", "))\(result.skipped.count > 5 ? ", ..." : ""))"
+    }
     if let output { summary += "; wrote \(output)" }
     Input.warn(summary)
   }
@@ -170,7 +178,9 @@ struct ImportMooncake: ParsableCommand {
     var shape: KVCacheShape
     if let model {
       guard let preset = KVCacheShape.presets.first(where: { $0.name == model.lowercased() }) else {
-        Input.fail("--model must be one of \(KVCacheShape.presets.map(\.name).joined(separator: ", ")), got '\(model)'")
+        Input.fail(
+          "--model must be one of \(KVCacheShape.presets.map(\.name).joined(separator: ", ")), got '\(model)'"
+        )
       }
       shape = preset.shape
     } else {
@@ -183,7 +193,10 @@ struct ImportMooncake: ParsableCommand {
     if let kvHeads { shape.kvHeads = kvHeads }
     if let headDim { shape.headDim = headDim }
     if let dtypeBytes { shape.dtypeBytes = dtypeBytes }
-    for (name, value) in [("--layers", shape.layers), ("--kv-heads", shape.kvHeads), ("--head-dim", shape.headDim), ("--dtype-bytes", shape.dtypeBytes)]
+    for (name, value) in [
+      ("--layers", shape.layers), ("--kv-heads", shape.kvHeads), ("--head-dim", shape.headDim),
+      ("--dtype-bytes", shape.dtypeBytes),
+    ]
     where value < 1 {
       Input.fail("\(name) must be at least 1, got \(value)")
     }

@@ -15,7 +15,9 @@ struct Play: ParsableCommand {
   @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
   var file: String
 
-  @Option(help: "Record a trace (JSON Lines) to this file from the start. `r` in the view stops and starts recording.")
+  @Option(
+    help:
+      "Record a trace (JSON Lines) to this file from the start. `r` in the view stops and starts recording.")
   var record: String?
 
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
@@ -109,7 +111,8 @@ final class LiveRecording {
     } else {
       let formatter = DateFormatter()
       formatter.dateFormat = "yyyyMMdd-HHmmss"
-      let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(40))
+      let safe = String(
+        name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(40))
       stem = "\(safe.isEmpty ? "kvscope" : safe)-\(formatter.string(from: Date()))"
       ext = TraceFormat.fileExtension
     }

@@ -44,14 +44,16 @@ struct Replay: ParsableCommand {
       case .mismatch:
         print("\(file): \(verdict.description)")
         if trace.recordedBy != KVScope.version {
-          print("note: the trace was recorded by kvscope \(trace.recordedBy); this is kvscope \(KVScope.version)")
+          print(
+            "note: the trace was recorded by kvscope \(trace.recordedBy); this is kvscope \(KVScope.version)")
         }
         throw ExitCode(1)
       }
       return
     }
     var controller = LiveController(timeline: Timeline(scenario: trace.scenario, actions: trace.actions))
-    controller.view.sourceLabel = "replay \(URL(fileURLWithPath: file).lastPathComponent): \(trace.scenario.name)"
+    controller.view.sourceLabel =
+      "replay \(URL(fileURLWithPath: file).lastPathComponent): \(trace.scenario.name)"
     try LiveSession.run(controller, noColor: noColor, ascii: ascii)
   }
 }

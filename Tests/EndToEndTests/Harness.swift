@@ -8,7 +8,9 @@ enum Harness {
 
   /// The kvscope binary built next to this test bundle.
   static var binary: String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let exe =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      ?? CommandLine.arguments[0]
     var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
     while directory.path != "/" {
       let candidate = directory.appendingPathComponent("kvscope").path
@@ -24,28 +26,64 @@ enum Harness {
     var stderr: String
   }
 
-  /// Runs `program` with `arguments` and waits for it.
+  /// Runs `program` with `arguments` and waits for it. Uses posix_spawn and waitpid, with output to
+  /// files: Foundation's `Process` waits for every holder of its descriptors, and a tmux server started
+  /// by `new-session` keeps them forever.
   @discardableResult
-  static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Output {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: root)
+  static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws
+    -> Output
+  {
+    let directory = FileManager.default.temporaryDirectory.path
+    let outPath = "\(directory)/kvscope-e2e-\(UUID().uuidString).out"
+    let errPath = "\(directory)/kvscope-e2e-\(UUID().uuidString).err"
+    defer {
+      unlink(outPath)
+      unlink(errPath)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // Every test wants the package root as working directory.
+    if FileManager.default.currentDirectoryPath != root {
+      _ = FileManager.default.changeCurrentDirectoryPath(root)
+    }
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let argv = ([program] + arguments).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      argv.forEach { free($0) }
+      envp.forEach { free($0) }
+    }
+    // The child (and a tmux server it starts) gets default signal handling and no blocked signals,
+    // whatever the test runner's thread had.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+    guard spawned == 0 else { throw HarnessError(message: "cannot run \(program): error \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return Output(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+      status: exitStatus,
+      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+  }
+
+  struct HarnessError: Error {
+    var message: String
   }
 
   /// `kvscope ARGS`.
@@ -59,9 +97,10 @@ final class TmuxSession {
   let name = "e2e"
 
   static var available: Bool { FileManager.default.isExecutableFile(atPath: tmuxPath) }
-  static let tmuxPath = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first {
-    FileManager.default.isExecutableFile(atPath: $0)
-  } ?? "/usr/bin/tmux"
+  static let tmuxPath =
+    ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first {
+      FileManager.default.isExecutableFile(atPath: $0)
+    } ?? "/usr/bin/tmux"
 
   /// Starts `command` (a shell command line) in a detached session of the given size.
   init(command: String, width: Int, height: Int) throws {
@@ -72,8 +111,11 @@ final class TmuxSession {
 
   @discardableResult
   func tmux(_ arguments: [String]) throws -> String {
-    try Harness.run(TmuxSession.tmuxPath, ["-L", socket, "-f", "/dev/null"] + arguments, environment: ["TERM": "xterm-256color"])
-      .stdout
+    try Harness.run(
+      TmuxSession.tmuxPath, ["-L", socket, "-f", "/dev/null"] + arguments,
+      environment: ["TERM": "xterm-256color"]
+    )
+    .stdout
   }
 
   func send(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
@@ -98,6 +140,8 @@ final class TmuxSession {
   }
 
   func waitFor(_ text: String, timeout: Double = 10) throws -> Bool {
-    try waitFor(timeout: timeout) { $0.contains(text) } != nil
+    if try waitFor(timeout: timeout, { $0.contains(text) }) != nil { return true }
+    print("screen while waiting for '\(text)':\n\(try screen())")
+    return false
   }
 }

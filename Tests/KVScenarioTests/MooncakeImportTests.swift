@@ -57,7 +57,8 @@ struct MooncakeImportTests {
 
   @Test("equal hash ids give equal tokens and real prefix hits")
   func sharedPrefixes() throws {
-    let result = try MooncakeImporter.makeScenario(try parse(sample), options: MooncakeImportOptions(), source: "m")
+    let result = try MooncakeImporter.makeScenario(
+      try parse(sample), options: MooncakeImportOptions(), source: "m")
     let specs = result.scenario.requests
     // r2 and r5 share 14 blocks = 7168 tokens, then differ.
     #expect(specs[1].tokens(0..<7168) == specs[3].tokens(0..<7168))
@@ -69,7 +70,9 @@ struct MooncakeImportTests {
     var state = EngineState(scenario: result.scenario)
     var hits: [String: Int] = [:]
     while state.advance() {
-      if case .lookup(let r, let found, _, _, true) = state.event.action { hits[state.requests[r].id] = found.count }
+      if case .lookup(let r, let found, _, _, true) = state.event.action {
+        hits[state.requests[r].id] = found.count
+      }
     }
     #expect(state.endReason == "all requests done")
     // r5 arrives long after r2 finished; r2's 14 blocks of 32 pages are still cached.
@@ -81,7 +84,8 @@ struct MooncakeImportTests {
   func yamlRoundTrip() throws {
     var options = MooncakeImportOptions()
     options.name = "yes"  // a name YAML would read as a boolean unless quoted
-    let scenario = try MooncakeImporter.makeScenario(try parse(sample), options: options, source: "m").scenario
+    let scenario = try MooncakeImporter.makeScenario(try parse(sample), options: options, source: "m")
+      .scenario
     let text = ScenarioYAML.text(scenario, comments: ["generated", "", "by a test"])
     #expect(text.hasPrefix("# generated\n#\n# by a test\n"))
     #expect(try ScenarioLoader.parse(text, file: "m.yaml") == scenario)
@@ -104,7 +108,9 @@ struct MooncakeImportTests {
     #expect(result.scenario.requests.map(\.id) == ["r1", "r2"])
     options.from = 50000
     options.to = nil
-    #expect(throws: ScenarioError.self) { try MooncakeImporter.makeScenario(records, options: options, source: "m") }
+    #expect(throws: ScenarioError.self) {
+      try MooncakeImporter.makeScenario(records, options: options, source: "m")
+    }
   }
 
   @Test("pools sized like vLLM from a memory budget and a model shape")
@@ -138,7 +144,9 @@ struct MooncakeImportTests {
     let result = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
     #expect(result.skipped == [2, 3, 5])
     #expect(result.scenario.requests.map(\.id) == ["r1"])
-    #expect(throws: ScenarioError.self) { _ = try MooncakeImporter.makeScenario([], options: options, source: "m") }
+    #expect(throws: ScenarioError.self) {
+      _ = try MooncakeImporter.makeScenario([], options: options, source: "m")
+    }
   }
 
   @Test(
@@ -146,21 +154,48 @@ struct MooncakeImportTests {
     arguments: [
       ("not json", 2, "", "not valid JSON"),
       ("[1, 2]", 2, "", "expected a JSON object"),
-      (#"{"timestamp": 0, "output_length": 3, "hash_ids": []}"#, 2, "input_length", "required key `input_length` is missing"),
-      (#"{"timestamp": 0, "input_length": -5, "output_length": 3, "hash_ids": []}"#, 2, "input_length", "must be at least 0"),
-      (#"{"timestamp": 0, "input_length": 5, "output_length": -3, "hash_ids": [1]}"#, 2, "output_length", "must be at least 0"),
-      (#"{"timestamp": -1, "input_length": 5, "output_length": 3, "hash_ids": [1]}"#, 2, "timestamp", "must be at least 0"),
-      (#"{"timestamp": 0, "input_length": 1025, "output_length": 3, "hash_ids": [1, 2]}"#, 2, "hash_ids",
-       "has 2 id(s) but input_length 1025 needs ceil(1025/512) = 3"),
-      (#"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": [-1]}"#, 2, "hash_ids[0]", "must be at least 0"),
-      (#"{"timestamp": 0, "input_length": "5", "output_length": 3, "hash_ids": [1]}"#, 2, "input_length", "expected an integer"),
-      (#"{"timestamp": 0, "input_length": 5.5, "output_length": 3, "hash_ids": [1]}"#, 2, "input_length", "expected an integer"),
+      (
+        #"{"timestamp": 0, "output_length": 3, "hash_ids": []}"#, 2, "input_length",
+        "required key `input_length` is missing"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": -5, "output_length": 3, "hash_ids": []}"#, 2, "input_length",
+        "must be at least 0"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": 5, "output_length": -3, "hash_ids": [1]}"#, 2, "output_length",
+        "must be at least 0"
+      ),
+      (
+        #"{"timestamp": -1, "input_length": 5, "output_length": 3, "hash_ids": [1]}"#, 2, "timestamp",
+        "must be at least 0"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": 1025, "output_length": 3, "hash_ids": [1, 2]}"#, 2, "hash_ids",
+        "has 2 id(s) but input_length 1025 needs ceil(1025/512) = 3"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": [-1]}"#, 2, "hash_ids[0]",
+        "must be at least 0"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": "5", "output_length": 3, "hash_ids": [1]}"#, 2, "input_length",
+        "expected an integer"
+      ),
+      (
+        #"{"timestamp": 0, "input_length": 5.5, "output_length": 3, "hash_ids": [1]}"#, 2, "input_length",
+        "expected an integer"
+      ),
       (#"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": [1"#, 2, "", "not valid JSON"),
-      (#"{"timestamp": true, "input_length": 5, "output_length": 3, "hash_ids": [1]}"#, 2, "timestamp", "expected a number"),
+      (
+        #"{"timestamp": true, "input_length": 5, "output_length": 3, "hash_ids": [1]}"#, 2, "timestamp",
+        "expected a number"
+      ),
       (#"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": 7}"#, 2, "hash_ids", "expected"),
     ])
   func badInput(line: String, number: Int, key: String, fragment: String) throws {
-    let text = #"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": [1]}"# + "\n" + line + "\n"
+    let text =
+      #"{"timestamp": 0, "input_length": 5, "output_length": 3, "hash_ids": [1]}"# + "\n" + line + "\n"
     let error = try #require(parseError(text))
     #expect(error.file == "m.jsonl")
     #expect(error.line == number, "\(error)")

@@ -42,7 +42,8 @@ private func lines(_ path: String) throws -> [String] {
 }
 
 private func write(_ lines: [String], to path: String, newline: Bool = true) throws {
-  try (lines.joined(separator: "\n") + (newline ? "\n" : "")).write(toFile: path, atomically: false, encoding: .utf8)
+  try (lines.joined(separator: "\n") + (newline ? "\n" : "")).write(
+    toFile: path, atomically: false, encoding: .utf8)
 }
 
 /// Every state of a timeline as JSON records.
@@ -87,7 +88,8 @@ private struct Session {
 private func recordSession(to path: String) throws -> Timeline {
   var session = try Session(scenario(schedulerYAML), path: path)
   try session.seek(5)
-  try session.apply(.addRequest(RequestSpec(id: "E", arrive: 1, prompt: .tokens([1, 2, 3, 4, 9]), output: 3)))
+  try session.apply(
+    .addRequest(RequestSpec(id: "E", arrive: 1, prompt: .tokens([1, 2, 3, 4, 9]), output: 3)))
   try session.seek(20)
   try session.apply(.abort("B"))
   // Back before the abort: the abort and the steps after 12 are dropped, a new future is written.
@@ -231,7 +233,8 @@ struct TraceTests {
   @Test("--verify catches an edited step line")
   func verifyCatchesEditedStep() throws {
     let path = temporaryPath("edit")
-    try TraceRecorder.write(Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
+    try TraceRecorder.write(
+      Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
     var all = try lines(path)
     let before = try TraceReader.read(path: path)
     // The first alloc that got a frame: `"kind":"alloc","result":N,` becomes N + 1.
@@ -273,11 +276,13 @@ struct TraceTests {
   @Test("--verify catches a changed phase, iteration or free mask")
   func verifyCatchesOtherFields() throws {
     let path = temporaryPath("fields")
-    try TraceRecorder.write(Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
+    try TraceRecorder.write(
+      Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
     let all = try lines(path).filter { !$0.isEmpty }
     let index = 3
     for (from, to, field) in [
-      ("\"iteration\":", "\"iteration\":9", "iteration"), ("\"free_mask\":\"", "\"free_mask\":\"1", "free_mask"),
+      ("\"iteration\":", "\"iteration\":9", "iteration"),
+      ("\"free_mask\":\"", "\"free_mask\":\"1", "free_mask"),
     ] {
       var edited = all
       var line = edited[index].replacingOccurrences(of: from, with: to)
@@ -285,7 +290,8 @@ struct TraceTests {
         // Keep the mask's length: flip its first bit.
         let mask = try #require(try TraceReader.read(path: path).steps[index - 1].freeMask)
         let flipped = (mask.first == "1" ? "0" : "1") + mask.dropFirst()
-        line = edited[index].replacingOccurrences(of: "\"free_mask\":\"\(mask)\"", with: "\"free_mask\":\"\(flipped)\"")
+        line = edited[index].replacingOccurrences(
+          of: "\"free_mask\":\"\(mask)\"", with: "\"free_mask\":\"\(flipped)\"")
       }
       edited[index] = line
       try write(edited, to: path)
@@ -327,7 +333,8 @@ struct TraceTests {
   @Test("a truncated last line is named, and --partial reads up to the line before")
   func truncatedTrace() throws {
     let path = temporaryPath("truncated")
-    try TraceRecorder.write(Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
+    try TraceRecorder.write(
+      Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
     var all = try lines(path).filter { !$0.isEmpty }
     all.removeLast()  // the end line
     let cut = all.count
@@ -350,7 +357,8 @@ struct TraceTests {
   @Test("garbage in the middle names its line")
   func garbageLine() throws {
     let path = temporaryPath("garbage")
-    try TraceRecorder.write(Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
+    try TraceRecorder.write(
+      Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
     var all = try lines(path).filter { !$0.isEmpty }
     all[4] = "\u{1}\u{2}garbage}{"
     try write(all, to: path)
@@ -366,28 +374,45 @@ struct TraceTests {
     "bad lines get clear errors",
     arguments: [
       ("{\"type\":\"step\",\"step\":5}", "step line: required key `iteration` is missing", "iteration"),
-      ("{\"type\":\"step\",\"step\":1,\"iteration\":0,\"phase\":\"nap\",\"event\":{\"kind\":\"start\",\"text\":\"\"}}",
-       "unknown phase `nap`", "phase"),
-      ("{\"type\":\"step\",\"step\":2,\"iteration\":0,\"phase\":\"cleanup\",\"event\":{\"kind\":\"start\",\"text\":\"\"}}",
-       "step 2 out of order: expected step 1", "step"),
+      (
+        "{\"type\":\"step\",\"step\":1,\"iteration\":0,\"phase\":\"nap\",\"event\":{\"kind\":\"start\",\"text\":\"\"}}",
+        "unknown phase `nap`", "phase"
+      ),
+      (
+        "{\"type\":\"step\",\"step\":2,\"iteration\":0,\"phase\":\"cleanup\",\"event\":{\"kind\":\"start\",\"text\":\"\"}}",
+        "step 2 out of order: expected step 1", "step"
+      ),
       ("{\"type\":\"dance\"}", "unknown line type `dance`", "type"),
       ("{\"step\":1}", "required key `type` is missing", "type"),
       ("[1,2]", "not valid JSON", ""),
-      ("{\"type\":\"action\",\"step\":0,\"action\":{\"abort\":\"Z\"}}", "no request has id `Z`", "action.abort"),
-      ("{\"type\":\"action\",\"step\":0,\"action\":{\"op\":\"alloc\"}}", "allocator-only scenario", "action.op"),
-      ("{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"A\",\"prompt\":3,\"output\":1}}}",
-       "a request with id `A` exists already", "action.add.id"),
-      ("{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"Q\",\"prompt\":999,\"output\":1}}}",
-       "longer than the whole pool", "action.add.prompt"),
-      ("{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"Q\",\"prompt\":3,\"output\":-1}}}",
-       "must be at least 0", "action.add.output"),
+      (
+        "{\"type\":\"action\",\"step\":0,\"action\":{\"abort\":\"Z\"}}", "no request has id `Z`",
+        "action.abort"
+      ),
+      (
+        "{\"type\":\"action\",\"step\":0,\"action\":{\"op\":\"alloc\"}}", "allocator-only scenario",
+        "action.op"
+      ),
+      (
+        "{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"A\",\"prompt\":3,\"output\":1}}}",
+        "a request with id `A` exists already", "action.add.id"
+      ),
+      (
+        "{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"Q\",\"prompt\":999,\"output\":1}}}",
+        "longer than the whole pool", "action.add.prompt"
+      ),
+      (
+        "{\"type\":\"action\",\"step\":0,\"action\":{\"add\":{\"id\":\"Q\",\"prompt\":3,\"output\":-1}}}",
+        "must be at least 0", "action.add.output"
+      ),
       ("{\"type\":\"action\",\"step\":0,\"action\":{}}", "exactly one of", "action"),
       ("{\"type\":\"end\",\"steps\":3,\"done\":true}", "end line says 3 steps", "steps"),
       ("{\"format\":\"kvscope-trace\",\"version\":1}", "a second header", ""),
     ])
   func badLines(line: String, fragment: String, key: String) throws {
     let path = temporaryPath("bad")
-    let header = JSONText.line(TraceHeaderJSON(kvscope: "0.1.0", scenario: ScenarioJSON(try scenario(schedulerYAML))))
+    let header = JSONText.line(
+      TraceHeaderJSON(kvscope: "0.1.0", scenario: ScenarioJSON(try scenario(schedulerYAML))))
     try write([header, line], to: path)
     let error = try #require(readError(path))
     #expect(error.line == 2, "\(error)")

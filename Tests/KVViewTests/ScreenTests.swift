@@ -7,7 +7,8 @@ import Testing
 /// Golden files live next to this file under `Golden/`. A missing golden, or `KVSCOPE_RECORD=1`,
 /// writes the file and fails the test so that the new screen is reviewed before it is trusted.
 enum Golden {
-  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+  static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Golden")
 
   static func check(_ name: String, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let url = directory.appendingPathComponent(name + ".txt")
@@ -16,14 +17,17 @@ enum Golden {
     if record || !FileManager.default.fileExists(atPath: url.path) {
       try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
       try? content.write(to: url, atomically: true, encoding: .utf8)
-      Issue.record("recorded golden \(name).txt; review it and run the tests again", sourceLocation: sourceLocation)
+      Issue.record(
+        "recorded golden \(name).txt; review it and run the tests again", sourceLocation: sourceLocation)
       return
     }
     let expected = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
     if expected != content {
       let got = content.split(separator: "\n", omittingEmptySubsequences: false)
       let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
-      let row = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
+      let row =
+        zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        ?? min(got.count, want.count)
       Issue.record(
         "screen differs from golden \(name).txt at row \(row):\n got: \(row < got.count ? String(got[row]) : "<none>")\nwant: \(row < want.count ? String(want[row]) : "<none>")\n(KVSCOPE_RECORD=1 rewrites goldens)",
         sourceLocation: sourceLocation)
@@ -46,7 +50,8 @@ enum Fixtures {
   static let large: Scenario = {
     let requests = (0..<40).map { i in
       RequestSpec(
-        id: "R\(i)", arrive: i / 10, prompt: .length(20_000 + (i * 7919 % 23) * 2_000), output: i % 3 == 0 ? 1 : 40)
+        id: "R\(i)", arrive: i / 10, prompt: .length(20_000 + (i * 7919 % 23) * 2_000),
+        output: i % 3 == 0 ? 1 : 40)
     }
     return Scenario(
       name: "large pool", cache: CacheConfig(pages: 100_000, pageSize: 16),
@@ -59,7 +64,9 @@ enum Fixtures {
   }
 
   static func render(_ timeline: Timeline, view: ViewState = ViewState(), width: Int, height: Int) -> Grid {
-    Screen.render(timeline: timeline, view: view, recent: recent(timeline, count: max(1, height)), width: width, height: height)
+    Screen.render(
+      timeline: timeline, view: view, recent: recent(timeline, count: max(1, height)), width: width,
+      height: height)
   }
 
   /// The walkthrough's named moments, as steps.
@@ -67,11 +74,18 @@ enum Fixtures {
     let timeline = Timeline(scenario: walkthrough)
     let states = timeline.states(0...timeline.totalSteps)
     func first(_ predicate: (EngineState) -> Bool) -> Int { states.first(where: predicate)!.step }
-    let aAdmitted = first { if case .admitted(0, _, _) = $0.event.action { return true } else { return false } }
-    let bAdmitted = first { if case .admitted(1, _, _) = $0.event.action { return true } else { return false } }
+    let aAdmitted = first {
+      if case .admitted(0, _, _) = $0.event.action { return true } else { return false }
+    }
+    let bAdmitted = first {
+      if case .admitted(1, _, _) = $0.event.action { return true } else { return false }
+    }
     let grown = first { $0.requests[0].pageTable == [0, 1, 4] }
     let aFinished = first { $0.pool.freeMask.binary() == "11110011" }
-    return [("start", 0), ("a-admitted", aAdmitted), ("b-admitted", bAdmitted), ("a-grown", grown), ("a-finished", aFinished)]
+    return [
+      ("start", 0), ("a-admitted", aAdmitted), ("b-admitted", bAdmitted), ("a-grown", grown),
+      ("a-finished", aFinished),
+    ]
   }
 }
 
@@ -126,7 +140,8 @@ struct WalkthroughScreenTests {
     timeline.seek(to: Fixtures.walkthroughSteps().first { $0.0 == "a-grown" }!.1)
     var view = ViewState()
     view.unicode = false
-    Golden.check("walkthrough-a-grown-120x40-ascii", Fixtures.render(timeline, view: view, width: 120, height: 40).text)
+    Golden.check(
+      "walkthrough-a-grown-120x40-ascii", Fixtures.render(timeline, view: view, width: 120, height: 40).text)
   }
 
   @Test func helpOverlayListsEveryKey() {
@@ -135,7 +150,10 @@ struct WalkthroughScreenTests {
     view.showHelp = true
     let grid = Fixtures.render(timeline, view: view, width: 80, height: 24)
     let text = grid.text
-    for key in ["next step", "previous phase", "PgDn", "play / pause", "Shift-Tab", "zoom out", "recording", "Ctrl-L", "quit", "Esc"] {
+    for key in [
+      "next step", "previous phase", "PgDn", "play / pause", "Shift-Tab", "zoom out", "recording", "Ctrl-L",
+      "quit", "Esc",
+    ] {
       #expect(text.contains(key), "help lacks \(key)")
     }
     Golden.check("help-80x24", text)
@@ -297,7 +315,9 @@ struct FindingScreenTests {
   @Test func sharedFrames() {
     var timeline = Timeline(scenario: Self.prefix)
     let states = timeline.states(0...timeline.totalSteps)
-    let shared = states.first { s in s.pool.refs.contains { $0 > 1 } && s.requests.contains { $0.status == .running } }
+    let shared = states.first { s in
+      s.pool.refs.contains { $0 > 1 } && s.requests.contains { $0.status == .running }
+    }
     #expect(shared != nil)
     timeline.seek(to: shared?.step ?? 0)
     let grid = Fixtures.render(timeline, width: 120, height: 40)
