@@ -19,6 +19,8 @@ public struct RequestState: Sendable, Equatable {
   public var preemptions = 0
   /// True while its pages are being released.
   public var releasing = false
+  /// Keys of its full prompt pages while it waits for admission (computed once, dropped after record).
+  var promptKeys: [UInt64] = []
   /// Missing page indices already reported as out-of-bounds writes.
   var reportedOutOfBounds: Set<Int> = []
   /// Growth targets whose failure was already reported.

@@ -61,7 +61,7 @@ public struct PagePool: Sendable, Equatable {
   /// Cached frames with refcount 0, least recently used first.
   public private(set) var lru: LRUList
   /// Content of each frame that the prefix cache indexes.
-  public private(set) var cached: [Int32: CachedPage] = [:]
+  public private(set) var cached = CachedPages()
   /// Key -> frame.
   public private(set) var frameForKey: [UInt64: Int32] = [:]
 
@@ -95,7 +95,7 @@ public struct PagePool: Sendable, Equatable {
         lsb: before & (~before &+ 1), evictedKey: nil)
     }
     if let frame = lru.popHead() {
-      let dropped = cached.removeValue(forKey: Int32(frame))
+      let dropped = cached.remove(frame)
       if let key = dropped?.key { frameForKey.removeValue(forKey: key) }
       refs[frame] = 1
       let word = freeMask.word(frame >> 6)
@@ -162,7 +162,7 @@ public struct PagePool: Sendable, Equatable {
   @discardableResult
   public mutating func record(_ frame: Int, page: CachedPage) -> Bool {
     guard contains(frame), frameForKey[page.key] == nil, cached[Int32(frame)] == nil else { return false }
-    cached[Int32(frame)] = page
+    cached.insert(page, at: frame, poolSize: count)
     frameForKey[page.key] = Int32(frame)
     return true
   }
@@ -173,5 +173,37 @@ public struct PagePool: Sendable, Equatable {
       page.tokens == tokens
     else { return nil }
     return Int(frame)
+  }
+
+  /// True when some frame holds a page under `key` (a lookup must still compare its tokens).
+  public func hasKey(_ key: UInt64) -> Bool { frameForKey[key] != nil }
+}
+
+/// The prefix cache's content per frame, in an array indexed by frame (allocated on first use).
+public struct CachedPages: Sendable, Equatable {
+  private var pages: [CachedPage?] = []
+  /// Frames holding indexed content.
+  public private(set) var count = 0
+
+  public var isEmpty: Bool { count == 0 }
+
+  public subscript(frame: Int32) -> CachedPage? {
+    Int(frame) < pages.count ? pages[Int(frame)] : nil
+  }
+
+  /// The frames holding indexed content, in frame order.
+  public var keys: [Int32] { pages.indices.filter { pages[$0] != nil }.map { Int32($0) } }
+
+  mutating func insert(_ page: CachedPage, at frame: Int, poolSize: Int) {
+    if pages.isEmpty { pages = [CachedPage?](repeating: nil, count: poolSize) }
+    if pages[frame] == nil { count += 1 }
+    pages[frame] = page
+  }
+
+  mutating func remove(_ frame: Int) -> CachedPage? {
+    guard frame < pages.count, let page = pages[frame] else { return nil }
+    pages[frame] = nil
+    count -= 1
+    return page
   }
 }

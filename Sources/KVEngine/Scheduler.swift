@@ -489,18 +489,25 @@ extension EngineState {
 
   // MARK: Prefix cache
 
-  /// The keys of the first `count` full pages of a request's prompt, chained from page 0.
-  func promptPageKeys(_ r: Int, count: Int) -> [(key: UInt64, parent: UInt64, tokens: [Int32])] {
-    var result: [(key: UInt64, parent: UInt64, tokens: [Int32])] = []
-    result.reserveCapacity(count)
+  /// The keys of the full pages of a request's prompt, chained from page 0.
+  func promptPageKeys(_ r: Int) -> [UInt64] {
+    let spec = requests[r].spec
+    let count = spec.prompt.count / pageSize
+    var keys: [UInt64] = []
+    keys.reserveCapacity(count)
     var parent: UInt64 = 0
     for page in 0..<count {
-      let tokens = requests[r].spec.tokens((page * pageSize)..<((page + 1) * pageSize))
-      let key = Tokens.pageKey(parent: parent, tokens: tokens)
-      result.append((key, parent, tokens))
-      parent = key
+      let start = page * pageSize
+      parent = Tokens.pageKey(
+        parent: parent, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) })
+      keys.append(parent)
     }
-    return result
+    return keys
+  }
+
+  /// The tokens of page `page` of a request's sequence.
+  func pageTokens(_ r: Int, _ page: Int) -> [Int32] {
+    requests[r].spec.tokens((page * pageSize)..<((page + 1) * pageSize))
   }
 
   /// Paged admission of the queue's head: prefix lookup, capacity check, then hits and allocations.
@@ -514,13 +521,14 @@ extension EngineState {
     if scenario.scheduler.prefixCache && length > 0 {
       // Hits are capped so that the last token is always computed.
       let maxHits = min((length - 1) / pageSize, requests[r].spec.prompt.count / pageSize)
-      var parent: UInt64 = 0
+      if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
+      let keys = requests[r].promptKeys
       for page in 0..<maxHits {
-        let tokens = requests[r].spec.tokens((page * pageSize)..<((page + 1) * pageSize))
-        let key = Tokens.pageKey(parent: parent, tokens: tokens)
-        guard let frame = pool.lookup(key: key, parent: parent, tokens: tokens) else { break }
+        let parent = page == 0 ? 0 : keys[page - 1]
+        guard pool.hasKey(keys[page]),
+          let frame = pool.lookup(key: keys[page], parent: parent, tokens: pageTokens(r, page))
+        else { break }
         hits.append(frame)
-        parent = key
       }
     }
     let total = pagesFor(length)
@@ -544,15 +552,15 @@ extension EngineState {
   /// After prefill, the keys of the full prompt pages are recorded (a partial last page never is).
   mutating func recordPromptPages(_ r: Int) {
     let fullPages = min(requests[r].spec.prompt.count / pageSize, requests[r].pageTable.count)
+    if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
+    let keys = requests[r].promptKeys
     var recorded = 0
-    let keys = promptPageKeys(r, count: fullPages)
-    for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) {
-      let entry = keys[page]
-      let frame = requests[r].pageTable[page]
-      if pool.record(frame, page: CachedPage(key: entry.key, parent: entry.parent, tokens: entry.tokens)) {
-        recorded += 1
-      }
+    for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) where !pool.hasKey(keys[page]) {
+      let cachedPage = CachedPage(
+        key: keys[page], parent: page == 0 ? 0 : keys[page - 1], tokens: pageTokens(r, page))
+      if pool.record(requests[r].pageTable[page], page: cachedPage) { recorded += 1 }
     }
+    requests[r].promptKeys = []
     event = StepEvent(
       .record(request: r, pages: fullPages, recorded: recorded),
       frames: Array(requests[r].pageTable.prefix(fullPages)),
