@@ -4,8 +4,17 @@ public struct CachedPage: Sendable, Equatable {
   public var key: UInt64
   /// The previous page's key (0 for the first page).
   public var parent: UInt64
-  /// The page's tokens, compared on every hit so that a hash collision is never accepted.
-  public var tokens: [Int32]
+  /// Where its tokens come from: page `page` of request `request`'s sequence. Tokens are synthetic and
+  /// deterministic, so they are regenerated to compare on a hit rather than stored per frame.
+  public var request: Int32
+  public var page: Int32
+
+  public init(key: UInt64, parent: UInt64, request: Int, page: Int) {
+    self.key = key
+    self.parent = parent
+    self.request = Int32(truncatingIfNeeded: request)
+    self.page = Int32(truncatingIfNeeded: page)
+  }
 }
 
 /// Allocator misuse, recorded as a finding instead of a crash.
@@ -167,10 +176,10 @@ public struct PagePool: Sendable, Equatable {
     return true
   }
 
-  /// The frame holding exactly this page (same key, parent and tokens), if any.
-  public func lookup(key: UInt64, parent: UInt64, tokens: [Int32]) -> Int? {
-    guard let frame = frameForKey[key], let page = cached[frame], page.parent == parent,
-      page.tokens == tokens
+  /// The frame holding a page with this key and parent whose tokens `matches` accepts, if any: a hash
+  /// collision is never taken for a hit.
+  public func lookup(key: UInt64, parent: UInt64, matches: (CachedPage) -> Bool) -> Int? {
+    guard let frame = frameForKey[key], let page = cached[frame], page.parent == parent, matches(page)
     else { return nil }
     return Int(frame)
   }

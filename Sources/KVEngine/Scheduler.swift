@@ -526,7 +526,9 @@ extension EngineState {
       for page in 0..<maxHits {
         let parent = page == 0 ? 0 : keys[page - 1]
         guard pool.hasKey(keys[page]),
-          let frame = pool.lookup(key: keys[page], parent: parent, tokens: pageTokens(r, page))
+          let frame = pool.lookup(
+            key: keys[page], parent: parent,
+            matches: { pageTokens(Int($0.request), Int($0.page)) == pageTokens(r, page) })
         else { break }
         hits.append(frame)
       }
@@ -557,7 +559,7 @@ extension EngineState {
     var recorded = 0
     for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) where !pool.hasKey(keys[page]) {
       let cachedPage = CachedPage(
-        key: keys[page], parent: page == 0 ? 0 : keys[page - 1], tokens: pageTokens(r, page))
+        key: keys[page], parent: page == 0 ? 0 : keys[page - 1], request: r, page: page)
       if pool.record(requests[r].pageTable[page], page: cachedPage) { recorded += 1 }
     }
     requests[r].promptKeys = []

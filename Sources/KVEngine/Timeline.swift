@@ -38,6 +38,8 @@ public struct Timeline: Sendable {
   public private(set) var actions: [Int: UserAction] = [:]
 
   private var checkpoints: [EngineState] = []
+  /// Snapshots around the position of the last long seek, in step order.
+  private var nearby: [EngineState] = []
   private var interval: Int
   private let maxCheckpoints: Int
 
@@ -47,7 +49,9 @@ public struct Timeline: Sendable {
   ) {
     self.scenario = scenario
     self.interval = max(1, interval)
-    self.maxCheckpoints = max(2, maxCheckpoints)
+    // Bound the snapshots' memory to about 768 MiB: a large pool or trace gets fewer, farther apart.
+    let bytesPerSnapshot = 64 * 1024 + scenario.cache.pages * 48 + scenario.requests.count * 256
+    self.maxCheckpoints = max(2, min(maxCheckpoints, max(16, (768 << 20) / bytesPerSnapshot)))
     self.actions = actions
     let start = EngineState(scenario: scenario)
     current = start
@@ -99,22 +103,49 @@ public struct Timeline: Sendable {
     state.advance()
   }
 
-  /// The state after `step` steps (clamped to the run).
+  /// The state after `step` steps (clamped to the run), re-executed from the nearest snapshot at or
+  /// before it: the current state, a nearby snapshot of the last seek, or a checkpoint.
   public func state(at step: Int) -> EngineState {
     let target = min(max(0, step), totalSteps)
-    var state: EngineState
-    if target >= current.step && target - current.step <= interval {
-      state = current
-    } else {
-      state = checkpoints[min(target / interval, checkpoints.count - 1)]
-    }
+    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
+    if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
+    if current.step <= target && current.step > state.step { state = current }
     while state.step < target { Timeline.advance(&state, actions: actions) }
     return state
   }
 
-  /// Moves to the state after `step` steps.
+  /// Moves to the state after `step` steps. Snapshots taken on the way, every `nearbyInterval` steps,
+  /// make the next moves around the new position cheap (stepping back one step at a time in a long run).
   public mutating func seek(to step: Int) {
-    current = state(at: step)
+    let target = min(max(0, step), totalSteps)
+    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
+    if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
+    if current.step <= target && current.step > state.step { state = current }
+    if target - state.step > Timeline.nearbyInterval {
+      while state.step < target {
+        Timeline.advance(&state, actions: actions)
+        if state.step % Timeline.nearbyInterval == 0 && state.step < target
+          && target - state.step <= Timeline.nearbyInterval * Timeline.nearbyLimit
+        {
+          remember(state)
+        }
+      }
+    } else {
+      while state.step < target { Timeline.advance(&state, actions: actions) }
+    }
+    current = state
+  }
+
+  /// Steps between the snapshots a seek leaves around its target, and how many it keeps.
+  static let nearbyInterval = 2_048
+  static let nearbyLimit = 12
+
+  private mutating func remember(_ state: EngineState) {
+    guard interval > Timeline.nearbyInterval, state.step % interval != 0 else { return }
+    nearby.removeAll { $0.step == state.step }
+    nearby.append(state)
+    nearby.sort { $0.step < $1.step }
+    if nearby.count > Timeline.nearbyLimit { nearby.removeFirst(nearby.count - Timeline.nearbyLimit) }
   }
 
   /// The step one move away from the current one.
@@ -165,6 +196,7 @@ public struct Timeline: Sendable {
     iterationStarts.removeAll { $0 > step }
     samples.removeAll { $0.step > step }
     checkpoints.removeSubrange(min(checkpoints.count, step / interval + 1)...)
+    nearby.removeAll { $0.step > step }
     explore(from: current)
     seek(to: step + 1)
   }

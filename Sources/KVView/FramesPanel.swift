@@ -180,9 +180,13 @@ struct FramesPanel {
 
   func draw(_ grid: inout Grid, in rect: Rect, layout: FramesLayout) {
     let touched = Set(state.event.frames)
+    var table: [Int] = []
+    if let r = view.selectedRequest, r >= 0, r < state.requests.count { table = state.requests[r].pageTable }
+    // Only the selected frames on screen go in a set; the overview walks the table itself.
     var selected = Set<Int>()
-    if let r = view.selectedRequest, r >= 0, r < state.requests.count {
-      selected = Set(state.requests[r].pageTable)
+    if case .overview = layout.kind {
+    } else {
+      for f in table where f >= layout.start && f < layout.end { selected.insert(f) }
     }
     switch layout.kind {
     case .detailed(let inner, let cell):
@@ -190,7 +194,7 @@ struct FramesPanel {
     case .compact:
       drawCompact(&grid, rect, layout, touched: touched, selected: selected)
     case .overview(let perCell):
-      drawOverview(&grid, rect, layout, perCell: perCell, selected: selected)
+      drawOverview(&grid, rect, layout, perCell: perCell, selected: table)
     }
   }
 
@@ -284,7 +288,7 @@ struct FramesPanel {
   }
 
   private func drawOverview(
-    _ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, perCell: Int, selected: Set<Int>
+    _ grid: inout Grid, _ rect: Rect, _ layout: FramesLayout, perCell: Int, selected: [Int]
   ) {
     let n = pool.count
     let last = layout.end - 1
@@ -435,7 +439,8 @@ struct FramesPanel {
     }
     lines.append((counts, TextStyle(.dim)))
     if let detail = selectionText() {
-      lines.insert((detail, TextStyle(.selected, bold: true)), at: min(1, lines.count))
+      // The selection first: it is what the user asked for when rows are scarce.
+      lines.insert((detail, TextStyle(.selected, bold: true)), at: 0)
     }
     return lines
   }
@@ -497,6 +502,12 @@ struct FramesPanel {
 
   /// A line about the selected frame or request.
   func selectionText() -> String? {
+    var request: String?
+    if let r = view.selectedRequest, r >= 0, r < state.requests.count {
+      let held = state.requests[r]
+      let count = held.pageTable.count
+      request = "find \(held.id): \(Fmt.grouped(count)) frame\(count == 1 ? "" : "s") highlighted"
+    }
     if let f = view.selectedFrame, pool.contains(f) {
       var parts: [String] = []
       let holders = state.holdersOf(f)
@@ -516,19 +527,24 @@ struct FramesPanel {
       }
       parts.append("refs \(pool.refs[f])")
       parts.append("free bit \(pool.freeMask.contains(f) ? 1 : 0)")
-      if let page = pool.cached[Int32(f)] { parts.append("key \(keyText(page.key))") }
-      return "frame \(Fmt.grouped(f)): " + parts.joined(separator: ", ")
+      if let page = pool.cached[Int32(f)] {
+        parts.append("key \(keyText(page.key))")
+        if holders.isEmpty {
+          // The cached content: which request's page it was, and its token range.
+          let r = Int(page.request)
+          let id = r >= 0 && r < state.requests.count ? state.requests[r].id : "#\(r)"
+          let first = Int(page.page) * state.pageSize
+          parts.append("content \(id):\(page.page) (tokens \(first)-\(first + state.pageSize - 1))")
+        }
+      }
+      let frame = "frame \(Fmt.grouped(f)): " + parts.joined(separator: ", ")
+      return request.map { $0 + "; " + frame } ?? frame
     }
-    if let r = view.selectedRequest, r >= 0, r < state.requests.count {
-      let request = state.requests[r]
-      return
-        "find \(request.id): \(request.pageTable.count) frame\(request.pageTable.count == 1 ? "" : "s") highlighted"
-    }
-    return nil
+    return request
   }
 
   private func keyText(_ key: UInt64) -> String {
     let hex = String(key, radix: 16)
-    return "0x" + String((String(repeating: "0", count: max(0, 16 - hex.count)) + hex).prefix(8))
+    return "0x" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
   }
 }

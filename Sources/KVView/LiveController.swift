@@ -16,6 +16,8 @@ public enum ControllerEffect: Equatable, Sendable {
 public struct LiveController: Sendable {
   public private(set) var timeline: Timeline
   public var view: ViewState
+  /// The size of the last screen rendered, for keys that move by a screenful (120x40 before the first).
+  private let screen = ScreenSize()
 
   public init(timeline: Timeline, view: ViewState = ViewState()) {
     self.timeline = timeline
@@ -26,6 +28,21 @@ public struct LiveController: Sendable {
   public func recentStates(count: Int) -> [EngineState] {
     let step = timeline.current.step
     return timeline.states(max(0, step - count + 1)...step)
+  }
+
+  /// The event log's entries for the last `count` steps, ending with the current one. One state is
+  /// stepped in place (as `Timeline` does), so no copy of the pool is kept per step.
+  func recentLog(count: Int) -> [LogEntry] {
+    let step = timeline.current.step
+    var state = timeline.state(at: max(0, step - count + 1))
+    var log = [LogEntry(state)]
+    log.reserveCapacity(count)
+    while state.step < step {
+      if let action = timeline.actions[state.step] { state.enqueue(action) }
+      guard state.advance() else { break }
+      log.append(LogEntry(state))
+    }
+    return log
   }
 
   /// Reacts to one key.
@@ -76,8 +93,12 @@ public struct LiveController: Sendable {
     case .character(":"): view.commandLine = ""
     case .tab: cycleFocus(1)
     case .backTab: cycleFocus(-1)
+    case .character("}"): jumpToPreemption(forward: true)
+    case .character("{"): jumpToPreemption(forward: false)
     case .character("z"): zoom(out: true)
     case .character("Z"): zoom(out: false)
+    case .character(">"): pageFrames(forward: true)
+    case .character("<"): pageFrames(forward: false)
     case .character("r"): return [.toggleRecording]
     default: break
     }
@@ -118,6 +139,42 @@ public struct LiveController: Sendable {
       "step \(finding.step): \(finding.kind.rawValue): \(finding.message)", isError: true)
   }
 
+  /// To the start of the next (previous) iteration during which a request was preempted.
+  private mutating func jumpToPreemption(forward: Bool) {
+    let samples = timeline.samples
+    let step = timeline.current.step
+    let final = timeline.final.stats.preemptions
+    func preempted(_ i: Int) -> Int { RunStrip.delta(timeline, i, { $0.preemptions }, final: final) }
+    var found: Int?
+    if forward {
+      let from = samples.isEmpty ? 0 : RunStrip.sampleIndex(timeline, step: step)
+      for i in from..<samples.count where samples[i].step > step && preempted(i) > 0 {
+        found = i
+        break
+      }
+    } else if !samples.isEmpty {
+      for i in stride(from: RunStrip.sampleIndex(timeline, step: step), through: 0, by: -1)
+      where samples[i].step < step && preempted(i) > 0 {
+        found = i
+        break
+      }
+    }
+    guard let i = found else {
+      let iteration = Fmt.grouped(timeline.current.iteration)
+      view.message = StatusMessage(
+        timeline.final.stats.preemptions == 0
+          ? "no preemption in this run"
+          : forward
+            ? "no preemption after iteration \(iteration)" : "no preemption before iteration \(iteration)")
+      return
+    }
+    seek(samples[i].step)
+    let count = preempted(i)
+    view.message = StatusMessage(
+      "iteration \(Fmt.grouped(samples[i].iteration)): \(count) preemption\(count == 1 ? "" : "s") (step \(Fmt.grouped(samples[i].step)))"
+    )
+  }
+
   private mutating func cycleFocus(_ delta: Int) {
     let panes = Pane.allCases
     let index = panes.firstIndex(of: view.focus)!
@@ -128,11 +185,66 @@ public struct LiveController: Sendable {
     view.scroll[view.focus] = max(0, (view.scroll[view.focus] ?? 0) + delta)
   }
 
+  /// The frames panel's layout on the last screen size, for `view`.
+  private func framesLayout(_ view: ViewState) -> FramesLayout? {
+    Screen.plan(timeline: timeline, view: view, width: screen.width, height: screen.height)?.framesLayout
+  }
+
+  /// Halves (in) or doubles (out) the frames per cell, from what the panel shows now, keeping the
+  /// selected frame (or the middle of the view) in the middle. Zooming out to the whole pool returns to
+  /// the automatic layout.
   private mutating func zoom(out: Bool) {
     let frames = timeline.scenario.cache.pages
-    let current = max(1, view.zoom)
-    view.zoom = out ? min(current * 2, max(1, frames)) : max(1, current / 2)
+    guard frames > 0 else { return }
+    let shown = framesLayout(view)
+    let current = max(1, view.zoom > 0 ? view.zoom : shown?.framesPerCell ?? 1)
+    let center = view.selectedFrame ?? shown.map { ($0.start + $0.end) / 2 } ?? 0
+    if out {
+      var whole = view
+      whole.zoom = 0
+      let automatic = framesLayout(whole)?.framesPerCell ?? frames
+      if current * 2 >= automatic || current >= frames {
+        view.zoom = 0
+        view.viewportStart = 0
+        view.message = StatusMessage("whole pool: 1 cell = \(automatic) frame\(automatic == 1 ? "" : "s")")
+        return
+      }
+      view.zoom = current * 2
+    } else {
+      view.zoom = max(1, current / 2)
+    }
+    centerViewport(on: center)
     view.message = StatusMessage("1 cell = \(view.zoom) frame\(view.zoom == 1 ? "" : "s")")
+  }
+
+  /// Moves the frames panel by one screenful (clamped to the pool).
+  private mutating func pageFrames(forward: Bool) {
+    let n = timeline.scenario.cache.pages
+    guard let layout = framesLayout(view), n > 0 else { return }
+    if layout.start == 0 && layout.end >= n {
+      view.message = StatusMessage("the whole pool is shown; Z zooms in")
+      return
+    }
+    let span = max(1, layout.end - layout.start)
+    if forward {
+      guard layout.end < n else {
+        view.message = StatusMessage("already at the last frame (\(Fmt.grouped(n - 1)))")
+        return
+      }
+      view.viewportStart = min(layout.start + span, n - 1)
+    } else {
+      guard layout.start > 0 else {
+        view.message = StatusMessage("already at frame 0")
+        return
+      }
+      view.viewportStart = max(0, layout.start - span)
+    }
+    if view.zoom == 0 { view.zoom = layout.framesPerCell }
+    if let moved = framesLayout(view) {
+      view.message = StatusMessage(
+        "frames \(Fmt.grouped(moved.start))-\(Fmt.grouped(max(moved.start, moved.end - 1))) of \(Fmt.grouped(n))"
+      )
+    }
   }
 
   // MARK: Command line
@@ -186,29 +298,80 @@ public struct LiveController: Sendable {
       return [.applied(step: step, action: action)]
     case .find(let r):
       view.selectedRequest = r
-      if let first = timeline.current.requests[r].pageTable.first {
+      let table = timeline.current.requests[r].pageTable
+      if let first = table.first {
         view.selectedFrame = first
         centerViewport(on: first)
+      } else {
+        view.selectedFrame = nil
       }
-      let table = timeline.current.requests[r].pageTable
-      view.message = StatusMessage("\(timeline.current.requests[r].id) holds \(table.count) frame(s)")
+      // Scroll the page tables to the request.
+      if let plan = Screen.plan(timeline: timeline, view: view, width: screen.width, height: screen.height),
+        let row = plan.tableStarts[r]
+      {
+        let room = max(0, plan.tablesRect.height - 2)
+        view.scroll[.tables] = min(row, max(0, plan.tables.count - room))
+      }
+      let count = table.count
+      view.message = StatusMessage(
+        "\(timeline.current.requests[r].id) holds \(Fmt.grouped(count)) frame\(count == 1 ? "" : "s")")
     case .frame(let frame):
       view.selectedFrame = frame
       centerViewport(on: frame)
     case .zoom(let cells):
       view.zoom = cells
+      centerViewport(on: view.selectedFrame ?? view.viewportStart)
     case .goto(let step):
       seek(step)
+    case .iteration(let iteration):
+      let samples = timeline.samples
+      guard let first = samples.first, let last = samples.last else {
+        view.message = StatusMessage("iter \(iteration): this run has no iterations", isError: true)
+        return []
+      }
+      guard iteration >= first.iteration, iteration <= last.iteration,
+        let sample = samples.first(where: { $0.iteration == iteration })
+      else {
+        view.message = StatusMessage(
+          "iter \(iteration): iteration must be in \(first.iteration)...\(last.iteration)", isError: true)
+        return []
+      }
+      seek(sample.step)
+      view.message = StatusMessage(
+        "iteration \(Fmt.grouped(iteration)) starts at step \(Fmt.grouped(sample.step))")
     case .quit:
       return [.quit]
     }
     return []
   }
 
+  /// Puts `frame` in the middle of the frames panel as it is laid out on the last screen size: half a
+  /// screenful of the current zoom before it.
   private mutating func centerViewport(on frame: Int) {
-    let perCell = max(1, view.zoom)
-    view.viewportStart = max(0, frame - 32 * perCell)
+    let n = timeline.scenario.cache.pages
+    var probe = view
+    probe.viewportStart = 0
+    guard n > 0, let layout = framesLayout(probe) else {
+      view.viewportStart = max(0, frame)
+      return
+    }
+    let rowSpan = max(1, layout.perRow * layout.framesPerCell)
+    let rows = max(1, (layout.end - layout.start + rowSpan - 1) / rowSpan)
+    // The middle row (the upper one of two), the middle column.
+    let before = (rows - 1) / 2 * rowSpan + layout.perRow / 2 * layout.framesPerCell
+    view.viewportStart = min(max(0, frame - before), n - 1)
+    if case .compact = layout.kind {
+      // Rows start at multiples of the row length: keep the frame's row in the middle.
+      let row = frame / layout.perRow
+      view.viewportStart = max(0, (row - (rows - 1) / 2) * layout.perRow)
+    }
   }
+}
+
+/// The last screen size, shared by copies of a controller (one terminal, one thread).
+final class ScreenSize: @unchecked Sendable {
+  var width = 120
+  var height = 40
 }
 
 /// A parsed `:` command.
@@ -218,6 +381,7 @@ enum Command: Equatable {
   case frame(Int)
   case zoom(Int)
   case goto(Int)
+  case iteration(Int)
   case quit
 }
 
@@ -229,7 +393,7 @@ struct CommandError: Error, Equatable {
 /// sees the action.
 enum CommandParser {
   static let usage =
-    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find ID, frame N, zoom N, goto N"
+    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find ID, frame N, zoom N, goto N, iter N"
 
   static func parse(verb: String, arguments: [String], state: EngineState) -> Result<Command, CommandError> {
     func fail(_ message: String) -> Result<Command, CommandError> { .failure(CommandError(message: message)) }
@@ -313,6 +477,9 @@ enum CommandParser {
     case "goto", "step":
       if let error = expect(1) { return .failure(error) }
       return number(0, "step", range: 0...Int(Int32.max)).map { .goto($0) }
+    case "iter", "iteration":
+      if let error = expect(1) { return .failure(error) }
+      return number(0, "iteration", range: 0...Int(Int32.max)).map { .iteration($0) }
     case "q", "quit":
       return .success(.quit)
     default:
@@ -324,8 +491,11 @@ enum CommandParser {
 extension LiveController {
   /// The screen for the current state and view.
   public func render(width: Int, height: Int) -> Grid {
-    Screen.render(
-      timeline: timeline, view: view, recent: recentStates(count: max(1, height)), width: width,
-      height: height)
+    if width >= Screen.minimumWidth && height >= Screen.minimumHeight {
+      screen.width = width
+      screen.height = height
+    }
+    return Screen.render(
+      timeline: timeline, view: view, log: recentLog(count: max(1, height)), width: width, height: height)
   }
 }

@@ -20,10 +20,30 @@ public enum Screen {
       drawTooSmall(&grid, g)
       return grid
     }
+    return render(
+      timeline: timeline, view: view, log: recent.map(LogEntry.init), width: width, height: height)
+  }
+
+  /// Draws the whole screen with the event log given as entries (cheaper to gather than whole states).
+  static func render(timeline: Timeline, view: ViewState, log: [LogEntry], width: Int, height: Int) -> Grid {
+    var grid = Grid(width: width, height: height)
+    let g = Glyphs(unicode: view.unicode)
+    guard width >= minimumWidth, height >= minimumHeight else {
+      drawTooSmall(&grid, g)
+      return grid
+    }
     let state = timeline.current
-    var screen = ScreenBuilder(timeline: timeline, state: state, view: view, recent: recent, g: g)
+    var screen = ScreenBuilder(timeline: timeline, state: state, view: view, recent: log, g: g)
     screen.draw(&grid)
     return grid
+  }
+
+  /// The layout the renderer would use, or nil when the screen is too small to draw panels.
+  static func plan(timeline: Timeline, view: ViewState, width: Int, height: Int) -> ScreenBuilder.Plan? {
+    guard width >= minimumWidth, height >= minimumHeight else { return nil }
+    let builder = ScreenBuilder(
+      timeline: timeline, state: timeline.current, view: view, recent: [], g: Glyphs(unicode: view.unicode))
+    return builder.plan(width: width, height: height)
   }
 
   static func drawTooSmall(_ grid: inout Grid, _ g: Glyphs) {
@@ -45,21 +65,48 @@ public enum Screen {
   }
 }
 
+/// One step of the event log: what the step did and what it found.
+struct LogEntry {
+  var step: Int
+  var text: String
+  var findings: [Finding]
+
+  init(_ state: EngineState) {
+    step = state.step
+    text = state.eventText
+    findings = state.findings
+  }
+}
+
 /// Lays the panels out and draws them.
 struct ScreenBuilder {
   let timeline: Timeline
   let state: EngineState
   let view: ViewState
-  let recent: [EngineState]
+  /// The event log's last steps, oldest first.
+  let recent: [LogEntry]
   let g: Glyphs
 
-  mutating func draw(_ grid: inout Grid) {
-    let width = grid.width
-    let height = grid.height
-    drawStatus(&grid, y: 0)
-    drawCommandRow(&grid, y: height - 2)
-    drawHints(&grid, y: height - 1)
+  /// Where the panels go, computed once for drawing and for keys that depend on the layout (paging the
+  /// frames panel, scrolling the page tables to a request).
+  struct Plan {
+    var frames: FramesPanel
+    var framesLayout: FramesLayout?
+    var info: [(String, TextStyle)]
+    var framesRect: Rect
+    /// The sparklines of the whole run, when the screen is tall enough.
+    var runRect: Rect?
+    var middleTop: Int
+    var middleHeight: Int
+    var leftWidth: Int
+    var tables: [(String, TextStyle)] = []
+    /// The first line of each request in `tables`.
+    var tableStarts: [Int: Int] = [:]
+    var tablesRect = Rect(x: 0, y: 0, width: 0, height: 0)
+  }
 
+  /// Lays the screen out (without drawing).
+  func plan(width: Int, height: Int) -> Plan {
     let contentTop = 1
     let contentHeight = height - 3
     // Frames panel: as many rows as its drawing needs, at most a third of the screen (8 at least).
@@ -71,32 +118,65 @@ struct ScreenBuilder {
     let body = layout?.bodyRows ?? 0
     var info = frames.infoLines(width: innerWidth, layout: layout)
     let infoRoom = max(0, maxFrames - 2 - body)
-    if info.count > infoRoom, info.count >= 2 {
+    if info.count > infoRoom, let m = info.firstIndex(where: { $0.0.hasPrefix("free_mask") }),
+      m + 1 < info.count, info[m + 1].0.hasPrefix("refs")
+    {
       // Mask and refs share a row when rows are scarce.
-      let mask = info[0].0.replacingOccurrences("  (1 = free, 0 = alloc)", "")
-      if mask.count + 3 + info[1].0.count <= innerWidth {
-        info[0].0 = mask + "   " + info[1].0
-        info.remove(at: 1)
+      let mask = info[m].0.replacingOccurrences("  (1 = free, 0 = alloc)", "")
+      if mask.count + 3 + info[m + 1].0.count <= innerWidth {
+        info[m].0 = mask + "   " + info[m + 1].0
+        info.remove(at: m + 1)
       }
     } else if info.count < infoRoom, let legend = frames.legend(width: innerWidth, layout: layout) {
       info.append((legend, TextStyle(.dim)))
     }
     let infoRows = min(info.count, infoRoom)
     let framesRect = Rect(x: 0, y: contentTop, width: width, height: 2 + body + infoRows)
-    drawFrames(&grid, framesRect, frames: frames, layout: layout, info: Array(info.prefix(infoRows)))
+    var middleTop = framesRect.maxY
+    var middleHeight = contentTop + contentHeight - middleTop
+    // The run's sparklines, full width under the frames, when the middle keeps enough rows.
+    var runRect: Rect?
+    let runHeight = RunStrip.rows(timeline) + 2
+    if runHeight > 2, middleHeight - runHeight >= 16 {
+      runRect = Rect(x: 0, y: middleTop, width: width, height: runHeight)
+      middleTop += runHeight
+      middleHeight -= runHeight
+    }
+    let leftWidth = width / 2
+    var plan = Plan(
+      frames: frames, framesLayout: layout, info: Array(info.prefix(infoRows)), framesRect: framesRect,
+      runRect: runRect, middleTop: middleTop, middleHeight: middleHeight, leftWidth: leftWidth)
+    guard middleHeight >= 3 else { return plan }
+    let tablesMaximum = max(3, middleHeight / 2, middleHeight - 10)
+    let (tables, starts) = tableLines(
+      width: leftWidth - 2, rows: max(1, middleHeight / 2 - 2),
+      needed: max(0, view.scroll[.tables] ?? 0) + tablesMaximum)
+    let tablesHeight = min(max(3, tables.count + 2), tablesMaximum)
+    plan.tables = tables
+    plan.tableStarts = starts
+    plan.tablesRect = Rect(x: 0, y: middleTop, width: leftWidth, height: tablesHeight)
+    return plan
+  }
+
+  mutating func draw(_ grid: inout Grid) {
+    let width = grid.width
+    let height = grid.height
+    drawStatus(&grid, y: 0)
+    drawCommandRow(&grid, y: height - 2)
+    drawHints(&grid, y: height - 1)
+
+    let plan = plan(width: width, height: height)
+    drawFrames(&grid, plan.framesRect, frames: plan.frames, layout: plan.framesLayout, info: plan.info)
+    if let runRect = plan.runRect { drawRun(&grid, runRect) }
 
     // Middle: page tables and scheduler on the left, code and event log on the right.
-    let middleTop = framesRect.maxY
-    let middleHeight = contentTop + contentHeight - middleTop
+    let middleTop = plan.middleTop
+    let middleHeight = plan.middleHeight
     guard middleHeight >= 3 else { return }
-    let leftWidth = width / 2
+    let leftWidth = plan.leftWidth
     let rightWidth = width - leftWidth
-
-    let tables = tableLines(width: leftWidth - 2, rows: max(1, middleHeight / 2 - 2))
-    let tablesHeight = min(max(3, tables.count + 2), max(3, middleHeight / 2, middleHeight - 10))
-    drawPanel(
-      &grid, Rect(x: 0, y: middleTop, width: leftWidth, height: tablesHeight), title: "page tables",
-      pane: .tables, lines: tables)
+    let tablesHeight = plan.tablesRect.height
+    drawPanel(&grid, plan.tablesRect, title: "page tables", pane: .tables, lines: plan.tables)
     let schedulerRect = Rect(
       x: 0, y: middleTop + tablesHeight, width: leftWidth, height: middleHeight - tablesHeight)
     drawPanel(
@@ -187,10 +267,12 @@ struct ScreenBuilder {
       ("space play", 1), ("n next finding", 4), ("Tab pane", 6), (": command", 5), ("? help", 0),
       ("q quit", 0),
     ]
+    if timeline.final.stats.preemptions > 0 { hints.append(("{/} preemption", 7)) }
+    if view.zoom > 0 { hints.append(("</> pan", 7)) }
     let sep = "  "
     var kept = Array(repeating: false, count: hints.count)
     var used = 0
-    for priority in 0...6 {
+    for priority in 0...7 {
       for (i, hint) in hints.enumerated() where hint.1 == priority {
         let cost = hint.0.count + (used == 0 ? 0 : sep.count)
         if used + cost <= grid.width {
@@ -242,7 +324,9 @@ struct ScreenBuilder {
 
   /// Page tables: `A: [0, 1, 4]  180 tokens, 3 pages -> can hold 192 tokens`, the summary on a line of
   /// its own when narrow, and logical and physical rows under each table when there is room.
-  func tableLines(width: Int, rows: Int) -> [(String, TextStyle)] {
+  /// Only the first `needed` lines are formatted once the detailed form is ruled out; the rest are
+  /// counted (blank placeholders), so the cost follows the screen, not the number of requests.
+  func tableLines(width: Int, rows: Int, needed: Int = .max) -> ([(String, TextStyle)], [Int: Int]) {
     let ps = state.pageSize
     var shown: [Int] = []
     for (r, request) in state.requests.enumerated()
@@ -250,10 +334,16 @@ struct ScreenBuilder {
       shown.append(r)
       if shown.count > 400 { break }
     }
-    if shown.isEmpty { return [("no request holds pages", TextStyle(.dim))] }
+    // The selected request is always listed, even past the first 400.
+    if let r = view.selectedRequest, r >= 0, r < state.requests.count, !shown.contains(r) { shown.append(r) }
+    if shown.isEmpty { return ([("no request holds pages", TextStyle(.dim))], [:]) }
     var plain: [(String, TextStyle)] = []
     var detailed: [(String, TextStyle)] = []
+    var plainStarts: [Int: Int] = [:]
+    var detailedStarts: [Int: Int] = [:]
     for r in shown {
+      plainStarts[r] = plain.count
+      detailedStarts[r] = detailed.count
       let request = state.requests[r]
       let table = request.pageTable
       let pages = table.count
@@ -263,6 +353,14 @@ struct ScreenBuilder {
       let mark = r == view.selectedRequest ? g.marker : ""
       let style = TextStyle(.owner(r), bold: true, reverse: r == view.selectedRequest)
       let head = mark + "\(request.id): "
+      if detailed.count > rows && plain.count >= needed {
+        // Off screen: the number of lines only (one when the whole list and summary fit).
+        let room = width - head.count - 2 - summary.count
+        let fits = pages <= 64 && listLength(table, limit: room) <= room
+        plain.append(("", TextStyle()))
+        if !fits { plain.append(("", TextStyle())) }
+        continue
+      }
       let whole = head + listText(table, room: width - head.count) + "  " + summary
       var entry: [(String, TextStyle)] = []
       if whole.count <= width {
@@ -276,12 +374,15 @@ struct ScreenBuilder {
       plain += entry
       detailed += entry
       if !table.isEmpty {
-        let cellWidth = String(table.max() ?? 0).count
+        // Only the cells that can fit on the row set the column width.
+        let cellWidth = String(table.prefix(max(1, width / 2)).max() ?? 0).count
         var logical = "   logical "
         var physical = "   physical"
         var shownCells = 0
+        var length = physical.count
         for (page, frame) in table.enumerated() {
-          if physical.count + cellWidth + 1 + (page < table.count - 1 ? 2 : 0) > width { break }
+          if length + cellWidth + 1 + (page < table.count - 1 ? 2 : 0) > width { break }
+          length += cellWidth + 1
           logical += " " + Fmt.rightAligned(String(page), cellWidth)
           physical += " " + Fmt.rightAligned(String(frame), cellWidth)
           shownCells += 1
@@ -294,21 +395,46 @@ struct ScreenBuilder {
         detailed.append((physical, TextStyle(.owner(r), bold: true)))
       }
     }
-    return detailed.count <= rows ? detailed : plain
+    return detailed.count <= rows ? (detailed, detailedStarts) : (plain, plainStarts)
   }
 
   /// `[0, 1, 4]`, or `[0, 1, …, 99]` when longer than `room`.
-  func listText(_ values: [Int], room: Int) -> String {
-    let whole = "[" + values.prefix(64).map(String.init).joined(separator: ", ") + "]"
-    if values.count <= 64 && whole.count <= room { return whole }
-    var head: [String] = []
-    let tail = values.last.map(String.init) ?? ""
-    for v in values.dropLast() {
-      let candidate = "[" + (head + [String(v)]).joined(separator: ", ") + ", \(g.ellipsis), \(tail)]"
-      if candidate.count > room { break }
-      head.append(String(v))
+  /// The length of `[a, b, c]`, or more than `limit` (counting stops there).
+  func listLength(_ values: [Int], limit: Int) -> Int {
+    var length = 2
+    for (i, v) in values.enumerated() {
+      var digits = v < 0 ? 2 : 1
+      var rest = abs(v)
+      while rest >= 10 {
+        rest /= 10
+        digits += 1
+      }
+      length += digits + (i > 0 ? 2 : 0)
+      if length > limit { return length }
     }
-    return "[" + (head + [g.ellipsis, tail]).joined(separator: ", ") + "]"
+    return length
+  }
+
+  /// Linear in what is shown, not in the table's length.
+  func listText(_ values: [Int], room: Int) -> String {
+    if values.count <= 64 {
+      let whole = "[" + values.map(String.init).joined(separator: ", ") + "]"
+      if whole.count <= room { return whole }
+    }
+    let tail = values.last.map(String.init) ?? ""
+    // "[" + head items joined by ", " + ", …, tail]" (or "[…, tail]" with no head item).
+    let closing = 2 + g.ellipsis.count + 2 + tail.count + 1
+    var text = "["
+    var length = 1
+    for v in values.dropLast() {
+      let item = String(v)
+      let added = (length == 1 ? 0 : 2) + item.count
+      if length + added + closing > room { break }
+      if length > 1 { text += ", " }
+      text += item
+      length += added
+    }
+    return text + (length == 1 ? "" : ", ") + g.ellipsis + ", " + tail + "]"
   }
 
   func schedulerLines(width: Int) -> [(String, TextStyle)] {
@@ -542,7 +668,7 @@ struct ScreenBuilder {
     let inner = rect.inner
     guard inner.height > 0, inner.width > 0 else { return }
     var lines: [(String, TextStyle)] = []
-    let states = recent.isEmpty ? [state] : recent
+    let states = recent.isEmpty ? [LogEntry(state)] : recent
     // Only the entries that can show are formatted.
     let needed = inner.height + max(0, view.scroll[.log] ?? 0)
     var entries: [[(String, TextStyle)]] = []
@@ -551,7 +677,7 @@ struct ScreenBuilder {
       if count >= needed { break }
       var entry: [(String, TextStyle)] = []
       let isCurrent = s.step == state.step
-      let text = "#\(s.step) " + s.eventText
+      let text = "#\(s.step) " + s.text
       entry.append(
         (
           Fmt.clip(text, inner.width, ellipsis: g.ellipsis),
@@ -588,6 +714,7 @@ struct ScreenBuilder {
     ("↑ / k", "previous phase"),
     ("] / PgDn", "next iteration"),
     ("[ / PgUp", "previous iteration"),
+    ("} / {", "next/prev preemption"),
     ("space", "play / pause"),
     ("+ / -", "faster / slower"),
     ("p", "play step/phase/iter"),
@@ -598,6 +725,7 @@ struct ScreenBuilder {
     ("Tab/Shift-Tab", "next/previous pane"),
     (":", "command line"),
     ("z / Z", "zoom out / in"),
+    ("> / <", "pan frames right/left"),
     ("r", "start/stop recording"),
     ("Ctrl-L", "redraw"),
     ("?", "help"),
@@ -605,8 +733,7 @@ struct ScreenBuilder {
     ("q", "quit"),
   ]
 
-  static let commandHelp =
-    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find ID, frame N, zoom N, goto N"
+  static let commandHelp = CommandParser.usage
 
   func asciiKeys(_ text: String) -> String {
     guard !g.unicode else { return text }

@@ -108,8 +108,9 @@ struct Bench: ParsableCommand {
 
   static func seek(_ scenario: Scenario) {
     let clock = ContinuousClock()
-    var timeline = Timeline(scenario: scenario)
+    var timeline: Timeline?
     let built = clock.measure { timeline = Timeline(scenario: scenario) }
+    guard var timeline else { return }
     var generator = SplitMix(seed: 7)
     var worst = 0.0
     var total = 0.0

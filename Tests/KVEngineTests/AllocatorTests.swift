@@ -253,7 +253,7 @@ struct PagePoolTests {
       #expect(pool.free(-1).misuse == .badIndex)
       #expect(pool.incRef(99).misuse == .badIndex)
       #expect(pool == before)
-      let recorded1 = pool.record(4, page: CachedPage(key: 1, parent: 0, tokens: [1]))
+      let recorded1 = pool.record(4, page: CachedPage(key: 1, parent: 0, request: 0, page: 0))
       #expect(!recorded1)
     }
   }
@@ -261,9 +261,9 @@ struct PagePoolTests {
   @Test func cachedFramesGoToLRUTailAndAreEvictedLast() {
     var pool = PagePool(count: 4, checked: true)
     for _ in 0..<4 { _ = pool.alloc() }
-    let recorded2 = pool.record(0, page: CachedPage(key: 100, parent: 0, tokens: [1, 2]))
+    let recorded2 = pool.record(0, page: CachedPage(key: 100, parent: 0, request: 0, page: 0))
     #expect(recorded2)
-    let recorded3 = pool.record(2, page: CachedPage(key: 102, parent: 100, tokens: [3, 4]))
+    let recorded3 = pool.record(2, page: CachedPage(key: 102, parent: 100, request: 0, page: 0))
     #expect(recorded3)
     let f2 = pool.free(2)
     #expect(f2.lru && f2.refAfter == 0)
@@ -281,9 +281,9 @@ struct PagePoolTests {
     let b = pool.alloc()
     #expect(b.frame == 2 && b.evictedKey == 102 && b.lsb == 0)
     #expect(!pool.isCached(2) && pool.frameForKey[102] == nil)
-    #expect(pool.lookup(key: 102, parent: 100, tokens: [3, 4]) == nil)
+    #expect(pool.lookup(key: 102, parent: 100, matches: { _ in true }) == nil)
     #expect(pool.refs[2] == 1)
-    #expect(pool.lookup(key: 100, parent: 0, tokens: [1, 2]) == 0)
+    #expect(pool.lookup(key: 100, parent: 0, matches: { _ in true }) == 0)
     let c = pool.alloc()
     #expect(c.frame == 0 && c.evictedKey == 100)
     #expect(pool.alloc().frame == -1)
@@ -293,7 +293,7 @@ struct PagePoolTests {
   @Test func incRefOfCachedFrameLeavesLRU() {
     var pool = PagePool(count: 2, checked: true)
     _ = pool.alloc()
-    pool.record(0, page: CachedPage(key: 7, parent: 0, tokens: [9]))
+    pool.record(0, page: CachedPage(key: 7, parent: 0, request: 0, page: 0))
     _ = pool.free(0)
     #expect(pool.lru.contains(0))
     let hit = pool.incRef(0)
@@ -309,19 +309,19 @@ struct PagePoolTests {
   @Test func lookupComparesParentAndTokens() {
     var pool = PagePool(count: 2, checked: true)
     _ = pool.alloc()
-    let recorded4 = pool.record(0, page: CachedPage(key: 55, parent: 11, tokens: [1, 2, 3]))
+    let recorded4 = pool.record(0, page: CachedPage(key: 55, parent: 11, request: 0, page: 0))
     #expect(recorded4)
-    #expect(pool.lookup(key: 55, parent: 11, tokens: [1, 2, 3]) == 0)
-    #expect(pool.lookup(key: 55, parent: 12, tokens: [1, 2, 3]) == nil)  // other prefix
-    #expect(pool.lookup(key: 55, parent: 11, tokens: [1, 2, 4]) == nil)  // collision: tokens differ
-    #expect(pool.lookup(key: 56, parent: 11, tokens: [1, 2, 3]) == nil)
+    #expect(pool.lookup(key: 55, parent: 11, matches: { _ in true }) == 0)
+    #expect(pool.lookup(key: 55, parent: 12, matches: { _ in true }) == nil)  // other prefix
+    #expect(pool.lookup(key: 55, parent: 11, matches: { _ in false }) == nil)  // collision: tokens differ
+    #expect(pool.lookup(key: 56, parent: 11, matches: { _ in true }) == nil)
     // A key is indexed once, and a frame holds one page.
     _ = pool.alloc()
-    let recorded5 = pool.record(1, page: CachedPage(key: 55, parent: 0, tokens: []))
+    let recorded5 = pool.record(1, page: CachedPage(key: 55, parent: 0, request: 0, page: 0))
     #expect(!recorded5)
-    let recorded6 = pool.record(0, page: CachedPage(key: 77, parent: 0, tokens: []))
+    let recorded6 = pool.record(0, page: CachedPage(key: 77, parent: 0, request: 0, page: 0))
     #expect(!recorded6)
-    let recorded7 = pool.record(1, page: CachedPage(key: 77, parent: 0, tokens: []))
+    let recorded7 = pool.record(1, page: CachedPage(key: 77, parent: 0, request: 0, page: 0))
     #expect(recorded7)
   }
 

@@ -253,17 +253,19 @@ struct PropertyTests {
                 nextKey += 1
                 return nextKey + 100
               }()
-            let page = CachedPage(key: key, parent: 0, tokens: [Int32(frame)])
+            let page = CachedPage(key: key, parent: 0, request: frame, page: 0)
             let recorded = pool.record(frame, page: page)
             #expect(recorded == (before.frameForKey[key] == nil && before.cached[Int32(frame)] == nil))
-            if recorded { #expect(pool.lookup(key: key, parent: 0, tokens: [Int32(frame)]) == frame) }
+            if recorded {
+              #expect(pool.lookup(key: key, parent: 0, matches: { $0.request == Int32(frame) }) == frame)
+            }
           }
         default:
           let frame = tape.draw(0...size - 1)
           if let page = pool.cached[Int32(frame)] {
-            #expect(pool.lookup(key: page.key, parent: page.parent, tokens: page.tokens) == frame)
-            #expect(pool.lookup(key: page.key, parent: page.parent &+ 1, tokens: page.tokens) == nil)
-            #expect(pool.lookup(key: page.key, parent: page.parent, tokens: page.tokens + [0]) == nil)
+            #expect(pool.lookup(key: page.key, parent: page.parent, matches: { $0 == page }) == frame)
+            #expect(pool.lookup(key: page.key, parent: page.parent &+ 1, matches: { $0 == page }) == nil)
+            #expect(pool.lookup(key: page.key, parent: page.parent, matches: { _ in false }) == nil)
           }
         }
         for f in 0..<size {
