@@ -3,44 +3,56 @@
 public struct FreeBitmask: Sendable, Equatable {
   /// Number of frames.
   public let count: Int
-  /// `levels[0]` are the frame bits; `levels[k + 1]` has bit j set when word j of `levels[k]` is non-zero.
-  private var levels: [[UInt64]]
+  /// All levels in one array: level 0 (the frame bits) first, then each summary level, in which bit j is
+  /// set when word j of the level below is non-zero. One flat array keeps every update to one buffer.
+  private var words: [UInt64]
+  /// Where each level starts in `words`, and how many words it has.
+  private let offsets: [Int]
+  private let sizes: [Int]
   /// Number of set bits.
   public private(set) var population: Int
 
   /// A mask of `count` bits, all set (`(1 << count) - 1`) or all clear.
   public init(count: Int, allSet: Bool) {
     self.count = count
-    var levels: [[UInt64]] = []
+    var words: [UInt64] = []
+    var offsets: [Int] = []
+    var sizes: [Int] = []
     var bits = count
     repeat {
-      let words = max(1, (bits + 63) / 64)
-      var level = [UInt64](repeating: allSet ? ~0 : 0, count: words)
-      if allSet, bits % 64 != 0 { level[words - 1] = (UInt64(1) << UInt64(bits % 64)) - 1 }
-      levels.append(level)
-      bits = words
+      let size = max(1, (bits + 63) / 64)
+      var level = [UInt64](repeating: allSet ? ~0 : 0, count: size)
+      if allSet, bits % 64 != 0 { level[size - 1] = (UInt64(1) << UInt64(bits % 64)) - 1 }
+      if allSet, bits == 0 { level[0] = 0 }
+      offsets.append(words.count)
+      sizes.append(size)
+      words += level
+      bits = size
     } while bits > 1
-    self.levels = levels
+    self.words = words
+    self.offsets = offsets
+    self.sizes = sizes
     population = allSet ? count : 0
   }
 
   /// Number of 64-bit words holding the frame bits.
-  public var wordCount: Int { levels[0].count }
+  public var wordCount: Int { sizes[0] }
 
   /// The frame bits of word `index` (frames `64 * index ..< 64 * index + 64`).
-  public func word(_ index: Int) -> UInt64 { levels[0][index] }
+  @inlinable public func word(_ index: Int) -> UInt64 { wordAt(index) }
+
+  @usableFromInline func wordAt(_ index: Int) -> UInt64 { words[index] }
 
   public func contains(_ frame: Int) -> Bool {
-    levels[0][frame >> 6] & (UInt64(1) << UInt64(frame & 63)) != 0
+    words[frame >> 6] & (UInt64(1) << UInt64(frame & 63)) != 0
   }
 
   /// The lowest set bit, found level by level with trailing-zero counts.
   public var lowest: Int? {
     guard population > 0 else { return nil }
     var index = 0
-    for level in levels.indices.reversed() {
-      let word = levels[level][index]
-      index = index * 64 + word.trailingZeroBitCount
+    for level in offsets.indices.reversed() {
+      index = index * 64 + words[offsets[level] + index].trailingZeroBitCount
     }
     return index
   }
@@ -50,7 +62,7 @@ public struct FreeBitmask: Sendable, Equatable {
     var position = frame
     while position < count {
       let wordIndex = position >> 6
-      let word = levels[0][wordIndex] & (~0 << UInt64(position & 63))
+      let word = words[wordIndex] & (~0 << UInt64(position & 63))
       if word != 0 { return wordIndex * 64 + word.trailingZeroBitCount }
       guard let nextWord = nextNonZeroWord(after: wordIndex) else { return nil }
       position = nextWord * 64
@@ -60,55 +72,55 @@ public struct FreeBitmask: Sendable, Equatable {
 
   /// Finds the next non-zero level-0 word after `wordIndex` through the summaries.
   private func nextNonZeroWord(after wordIndex: Int) -> Int? {
-    guard levels.count > 1 else { return nil }
+    guard offsets.count > 1 else { return nil }
     var level = 1
     var index = wordIndex + 1
     // Climb until a summary word has a set bit at or after `index`.
     while true {
-      if index >= levels[level - 1].count { return nil }
-      let summary = levels[level][index >> 6] & (~0 << UInt64(index & 63))
+      if index >= sizes[level - 1] { return nil }
+      let summary = words[offsets[level] + (index >> 6)] & (~0 << UInt64(index & 63))
       if summary != 0 {
         index = (index >> 6) * 64 + summary.trailingZeroBitCount
         break
       }
-      if level + 1 >= levels.count { return nil }
+      if level + 1 >= offsets.count { return nil }
       index = (index >> 6) + 1
       level += 1
     }
     // Descend to level 0 taking the lowest set bit each time.
     while level > 1 {
       level -= 1
-      index = index * 64 + levels[level][index].trailingZeroBitCount
+      index = index * 64 + words[offsets[level] + index].trailingZeroBitCount
     }
     return index
   }
 
   public mutating func insert(_ frame: Int) {
     var index = frame
-    for level in levels.indices {
-      let word = index >> 6
+    for level in offsets.indices {
+      let position = offsets[level] + (index >> 6)
       let bit = UInt64(1) << UInt64(index & 63)
-      let before = levels[level][word]
+      let before = words[position]
       if before & bit != 0 { return }
-      levels[level][word] = before | bit
+      words[position] = before | bit
       if level == 0 { population += 1 }
       if before != 0 { return }
-      index = word
+      index >>= 6
     }
   }
 
   public mutating func remove(_ frame: Int) {
     var index = frame
-    for level in levels.indices {
-      let word = index >> 6
+    for level in offsets.indices {
+      let position = offsets[level] + (index >> 6)
       let bit = UInt64(1) << UInt64(index & 63)
-      let before = levels[level][word]
+      let before = words[position]
       if before & bit == 0 { return }
       let after = before & ~bit
-      levels[level][word] = after
+      words[position] = after
       if level == 0 { population -= 1 }
       if after != 0 { return }
-      index = word
+      index >>= 6
     }
   }
 

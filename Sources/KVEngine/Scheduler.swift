@@ -277,11 +277,9 @@ extension EngineState {
       progressed = true
       event = StepEvent(.retired(request: r, status: status), request: r)
     case .seedAdmit(let r, let need, let rest):
-      let trace = pool.alloc()
       let have = requests[r].pageTable.count
+      let trace = allocPage(to: r)
       if trace.frame >= 0 {
-        appendPage(trace.frame, to: r)
-        progressed = true
         agenda.prepend(
           have + 1 < need ? .seedAdmit(request: r, need: need, rest: rest) : .admitted(request: r, rest: rest)
         )
@@ -329,11 +327,8 @@ extension EngineState {
       event = StepEvent(.incRef(trace, request: r), frames: [frame], request: r)
     case .admitAlloc(let r, let need):
       let have = requests[r].pageTable.count
-      let trace = pool.alloc()
-      if trace.evictedKey != nil { stats.evictions += 1 }
+      let trace = allocPage(to: r)
       if trace.frame >= 0 {
-        appendPage(trace.frame, to: r)
-        progressed = true
         agenda.prepend(
           have + 1 < need ? .admitAlloc(request: r, need: need) : .admitted(request: r, rest: []))
       } else {
@@ -393,6 +388,17 @@ extension EngineState {
       progressed = true
       event = StepEvent(.preempted(request: r, forRequest: forRequest, tokensToRecompute: freed), request: r)
     }
+  }
+
+  /// `alloc()` for a request: on success the frame joins its page table.
+  mutating func allocPage(to r: Int) -> AllocTrace {
+    let trace = pool.alloc()
+    if trace.evictedKey != nil { stats.evictions += 1 }
+    if trace.frame >= 0 {
+      appendPage(trace.frame, to: r)
+      progressed = true
+    }
+    return trace
   }
 
   /// One release step per page of the request's table; marks the request as releasing, so that the
@@ -624,11 +630,8 @@ extension EngineState {
 
   mutating func grow(_ r: Int, needed: Int, position: Int) {
     let have = requests[r].pageTable.count
-    let trace = pool.alloc()
-    if trace.evictedKey != nil { stats.evictions += 1 }
+    let trace = allocPage(to: r)
     if trace.frame >= 0 {
-      appendPage(trace.frame, to: r)
-      progressed = true
       if have + 1 < needed { agenda.prepend(.grow(request: r, needed: needed, position: position)) }
       event = StepEvent(
         .alloc(trace, .grow(request: r, position: position, needed: needed, have: have)),

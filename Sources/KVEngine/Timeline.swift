@@ -97,8 +97,9 @@ public struct Timeline: Sendable {
     }
   }
 
-  /// One step, running first the user action recorded for this point, if any.
-  static func advance(_ state: inout EngineState, actions: [Int: UserAction]) {
+  /// One step, running first the user action recorded for this point, if any. Stepping a copy of a
+  /// timeline's state this way reproduces the timeline's run.
+  public static func advance(_ state: inout EngineState, actions: [Int: UserAction]) {
     if let action = actions[state.step] { state.enqueue(action) }
     state.advance()
   }

@@ -38,8 +38,7 @@ public struct LiveController: Sendable {
     var log = [LogEntry(state)]
     log.reserveCapacity(count)
     while state.step < step {
-      if let action = timeline.actions[state.step] { state.enqueue(action) }
-      guard state.advance() else { break }
+      Timeline.advance(&state, actions: timeline.actions)
       log.append(LogEntry(state))
     }
     return log

@@ -23,22 +23,18 @@ struct Play: ParsableCommand {
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
   var partial = false
 
-  @Flag(help: "No colors (also when NO_COLOR is set).")
-  var noColor = false
-
-  @Flag(help: "Draw with ASCII characters only (automatic when the locale is not UTF-8).")
-  var ascii = false
+  @OptionGroup var display: DisplayOptions
 
   func run() throws {
     let source = Input.source(file, partial: partial)
     let timeline = Timeline(scenario: source.scenario, actions: source.actions)
-    try LiveSession.run(LiveController(timeline: timeline), noColor: noColor, ascii: ascii, record: record)
+    try LiveSession.run(LiveController(timeline: timeline), display: display, record: record)
   }
 }
 
 /// The live view's loop: render, draw, read a key, react. The terminal is restored on every exit.
 enum LiveSession {
-  static func run(_ controller: LiveController, noColor: Bool, ascii: Bool, record: String? = nil) throws {
+  static func run(_ controller: LiveController, display: DisplayOptions, record: String? = nil) throws {
     var controller = controller
     let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
     if record != nil {
@@ -53,14 +49,14 @@ enum LiveSession {
     defer { recording.close(controller.timeline) }
     let terminal: Terminal
     do {
-      terminal = try Terminal.open(noColor: noColor)
+      terminal = try Terminal.open(noColor: display.noColor)
     } catch {
       Input.fail(
         "\(error); the live view needs a terminal. Use `kvscope check FILE` for a summary or `kvscope frame FILE --step N` for the screen as text."
       )
     }
     defer { terminal.close() }
-    controller.view.unicode = terminal.unicode && !ascii
+    controller.view.unicode = terminal.unicode && !display.ascii
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
       let timeout = controller.view.playing ? max(1, 1000 / controller.view.speed) : -1
@@ -187,4 +183,13 @@ final class LiveRecording {
       Input.warn("\(error)")
     }
   }
+}
+
+/// How the live view draws: shared by `play` and `replay`.
+struct DisplayOptions: ParsableArguments {
+  @Flag(help: "No colors (also when NO_COLOR is set).")
+  var noColor = false
+
+  @Flag(help: "Draw with ASCII characters only (automatic when the locale is not UTF-8).")
+  var ascii = false
 }

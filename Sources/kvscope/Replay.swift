@@ -25,11 +25,7 @@ struct Replay: ParsableCommand {
   @Flag(help: "Use the lines up to the first bad one (a truncated last line, say) instead of failing.")
   var partial = false
 
-  @Flag(help: "No colors (also when NO_COLOR is set).")
-  var noColor = false
-
-  @Flag(help: "Draw with ASCII characters only (automatic when the locale is not UTF-8).")
-  var ascii = false
+  @OptionGroup var display: DisplayOptions
 
   func run() throws {
     let trace = Input.trace(file, partial: partial)
@@ -54,6 +50,6 @@ struct Replay: ParsableCommand {
     var controller = LiveController(timeline: Timeline(scenario: trace.scenario, actions: trace.actions))
     controller.view.sourceLabel =
       "replay \(URL(fileURLWithPath: file).lastPathComponent): \(trace.scenario.name)"
-    try LiveSession.run(controller, noColor: noColor, ascii: ascii)
+    try LiveSession.run(controller, display: display)
   }
 }
