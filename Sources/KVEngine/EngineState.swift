@@ -21,6 +21,8 @@ public struct RequestState: Sendable, Equatable {
   public var releasing = false
   /// Keys of its full prompt pages while it waits for admission (computed once, dropped after record).
   var promptKeys: [UInt64] = []
+  /// Per prompt page, the cached source page (request << 32 | page) already compared equal to it.
+  var verifiedSources: [Int64] = []
   /// Missing page indices already reported as out-of-bounds writes.
   var reportedOutOfBounds: Set<Int> = []
   /// Growth targets whose failure was already reported.

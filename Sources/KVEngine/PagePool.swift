@@ -184,8 +184,6 @@ public struct PagePool: Sendable, Equatable {
     return Int(frame)
   }
 
-  /// True when some frame holds a page under `key` (a lookup must still compare its tokens).
-  public func hasKey(_ key: UInt64) -> Bool { frameForKey[key] != nil }
 }
 
 /// The prefix cache's content per frame, in an array indexed by frame (allocated on first use).

@@ -511,9 +511,15 @@ extension EngineState {
     return keys
   }
 
-  /// The tokens of page `page` of a request's sequence.
-  func pageTokens(_ r: Int, _ page: Int) -> [Int32] {
-    requests[r].spec.tokens((page * pageSize)..<((page + 1) * pageSize))
+  /// True when page `page` of request `r` holds the same tokens as page `otherPage` of `other`.
+  func tokensEqual(_ r: Int, _ page: Int, _ other: Int, _ otherPage: Int) -> Bool {
+    let a = requests[r].spec
+    let b = requests[other].spec
+    for offset in 0..<pageSize
+    where a.token(at: page * pageSize + offset) != b.token(at: otherPage * pageSize + offset) {
+      return false
+    }
+    return true
   }
 
   /// Paged admission of the queue's head: prefix lookup, capacity check, then hits and allocations.
@@ -529,15 +535,26 @@ extension EngineState {
       let maxHits = min((length - 1) / pageSize, requests[r].spec.prompt.count / pageSize)
       if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
       let keys = requests[r].promptKeys
+      // A head that waits is looked up again every iteration: a page once compared equal to a
+      // source page stays equal (tokens never change), so only new sources are compared.
+      var verified = requests[r].verifiedSources
       for page in 0..<maxHits {
         let parent = page == 0 ? 0 : keys[page - 1]
-        guard pool.hasKey(keys[page]),
-          let frame = pool.lookup(
-            key: keys[page], parent: parent,
-            matches: { pageTokens(Int($0.request), Int($0.page)) == pageTokens(r, page) })
-        else { break }
+        let frame = pool.lookup(key: keys[page], parent: parent) { cached in
+          let source = Int64(cached.request) << 32 | Int64(cached.page)
+          if page < verified.count && verified[page] == source { return true }
+          guard tokensEqual(r, page, Int(cached.request), Int(cached.page)) else { return false }
+          if page < verified.count {
+            verified[page] = source
+          } else if page == verified.count {
+            verified.append(source)
+          }
+          return true
+        }
+        guard let frame else { break }
         hits.append(frame)
       }
+      requests[r].verifiedSources = verified
     }
     let total = pagesFor(length)
     let need = total - hits.count
@@ -563,12 +580,13 @@ extension EngineState {
     if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
     let keys = requests[r].promptKeys
     var recorded = 0
-    for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) where !pool.hasKey(keys[page]) {
+    for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) {
       let cachedPage = CachedPage(
         key: keys[page], parent: page == 0 ? 0 : keys[page - 1], request: r, page: page)
       if pool.record(requests[r].pageTable[page], page: cachedPage) { recorded += 1 }
     }
     requests[r].promptKeys = []
+    requests[r].verifiedSources = []
     event = StepEvent(
       .record(request: r, pages: fullPages, recorded: recorded),
       frames: Array(requests[r].pageTable.prefix(fullPages)),
