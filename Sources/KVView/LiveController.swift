@@ -24,12 +24,6 @@ public struct LiveController: Sendable {
     self.view = view
   }
 
-  /// The steps of the event log: the last `count` states, ending with the current one.
-  public func recentStates(count: Int) -> [EngineState] {
-    let step = timeline.current.step
-    return timeline.states(max(0, step - count + 1)...step)
-  }
-
   /// The event log's entries for the last `count` steps, ending with the current one. One state is
   /// stepped in place (as `Timeline` does), so no copy of the pool is kept per step.
   func recentLog(count: Int) -> [LogEntry] {
