@@ -72,7 +72,7 @@ public struct PagePool: Sendable, Equatable {
   /// Content of each frame that the prefix cache indexes.
   public private(set) var cached = CachedPages()
   /// Key -> frame.
-  public private(set) var frameForKey: [UInt64: Int32] = [:]
+  public private(set) var frameForKey = KeyIndex()
 
   public init(count: Int, checked: Bool) {
     self.count = count
@@ -105,7 +105,7 @@ public struct PagePool: Sendable, Equatable {
     }
     if let frame = lru.popHead() {
       let dropped = cached.remove(frame)
-      if let key = dropped?.key { frameForKey.removeValue(forKey: key) }
+      if let key = dropped?.key { frameForKey[key] = nil }
       refs[frame] = 1
       let word = freeMask.word(frame >> 6)
       return AllocTrace(
