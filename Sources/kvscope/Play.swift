@@ -35,18 +35,7 @@ struct Play: ParsableCommand {
 /// The live view's loop: render, draw, read a key, react. The terminal is restored on every exit.
 enum LiveSession {
   static func run(_ controller: LiveController, display: DisplayOptions, record: String? = nil) throws {
-    var controller = controller
-    let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
-    if record != nil {
-      do {
-        let path = try recording.start(controller.timeline)
-        controller.view.recording = true
-        controller.view.message = StatusMessage("recording to \(path)")
-      } catch {
-        Input.fail("\(error)")
-      }
-    }
-    defer { recording.close(controller.timeline) }
+    // The terminal first: without one, no trace file is created.
     let terminal: Terminal
     do {
       terminal = try Terminal.open(noColor: display.noColor)
@@ -56,6 +45,19 @@ enum LiveSession {
       )
     }
     defer { terminal.close() }
+    var controller = controller
+    let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
+    if record != nil {
+      do {
+        let path = try recording.start(controller.timeline)
+        controller.view.recording = true
+        controller.view.message = StatusMessage("recording to \(path)")
+      } catch {
+        terminal.close()
+        Input.fail("\(error)")
+      }
+    }
+    defer { recording.close(controller.timeline) }
     controller.view.unicode = terminal.unicode && !display.ascii
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))

@@ -61,6 +61,24 @@ struct LiveViewTests {
     #expect(try session.waitFor("kvscope exited with 0"))
   }
 
+  @Test func recordedSessionReplaysAndVerifies() throws {
+    let trace = NSTemporaryDirectory() + "kvscope-e2e-\(getpid()).kvtrace"
+    defer { try? FileManager.default.removeItem(atPath: trace) }
+    let session = try TmuxSession(
+      command: Self.command("play scenarios/alloc-lesson.yaml --record '\(trace)'"), width: 120, height: 40)
+    #expect(try session.waitFor("1111"))
+    try session.send("Right", "Right")
+    try session.send(":", "alloc", "Enter")
+    #expect(try session.waitFor("1000"))
+    try session.send("q")
+    #expect(try session.waitFor("kvscope exited with 0"))
+    let verify = try Harness.kvscope(["replay", "--verify", trace])
+    #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    #expect(verify.stdout.contains("verified"))
+    let text = try String(contentsOfFile: trace, encoding: .utf8)
+    #expect(text.contains("\"action\""))
+  }
+
   @Test func asciiFallbackWithoutUTF8Locale() throws {
     let session = try TmuxSession(
       command: Self.command("scenarios/walkthrough.yaml", environment: "LANG=C LC_ALL=C"), width: 120,
