@@ -73,11 +73,11 @@ enum Op: Sendable, Equatable {
   case user(UserAction)
   case release(request: Int, reason: ReleaseReason)
   case retire(request: Int, status: RequestStatus)
-  case seedAdmit(request: Int, need: Int, rest: [Int])
   case refillFailed(request: Int, rest: [Int], emptyPrompt: Bool)
   case considerNext
   case hit(request: Int, frame: Int)
-  case admitAlloc(request: Int, need: Int)
+  /// One `alloc()` toward `need` pages for an admission; `rest` are the seed's other popped requests.
+  case admitAlloc(request: Int, need: Int, rest: [Int])
   case admitted(request: Int, rest: [Int])
   case prefill(request: Int)
   case record(request: Int)
@@ -87,8 +87,8 @@ enum Op: Sendable, Equatable {
 
   var request: Int? {
     switch self {
-    case .release(let r, _), .retire(let r, _), .seedAdmit(let r, _, _), .refillFailed(let r, _, _),
-      .hit(let r, _), .admitAlloc(let r, _), .admitted(let r, _), .prefill(let r), .record(let r),
+    case .release(let r, _), .retire(let r, _), .refillFailed(let r, _, _),
+      .hit(let r, _), .admitAlloc(let r, _, _), .admitted(let r, _), .prefill(let r), .record(let r),
       .decode(let r), .grow(let r, _, _), .preempted(let r, _):
       return r
     default: return nil

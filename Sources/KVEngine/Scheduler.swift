@@ -173,7 +173,7 @@ extension EngineState {
     if need == 0 {
       agenda.prepend(.refillFailed(request: r, rest: rest, emptyPrompt: true))
     } else {
-      agenda.prepend(.seedAdmit(request: r, need: need, rest: rest))
+      agenda.prepend(.admitAlloc(request: r, need: need, rest: rest))
     }
   }
 
@@ -276,15 +276,17 @@ extension EngineState {
       requests[r].releasing = false
       progressed = true
       event = StepEvent(.retired(request: r, status: status), request: r)
-    case .seedAdmit(let r, let need, let rest):
+    case .admitAlloc(let r, let need, let rest):
       let have = requests[r].pageTable.count
       let trace = allocPage(to: r)
       if trace.frame >= 0 {
         agenda.prepend(
-          have + 1 < need ? .seedAdmit(request: r, need: need, rest: rest) : .admitted(request: r, rest: rest)
+          have + 1 < need
+            ? .admitAlloc(request: r, need: need, rest: rest) : .admitted(request: r, rest: rest)
         )
       } else {
-        // alloc_n frees the pages it got and returns []; refill reads that as failure.
+        // The seed's alloc_n frees the pages it got and returns []; refill reads that as failure. (The
+        // paged policy checked capacity first, so there this only undoes cleanly what cannot happen.)
         agenda.prepend(.refillFailed(request: r, rest: rest, emptyPrompt: false))
         agenda.prepend(contentsOf: releaseOps(r, reason: .rollback))
       }
@@ -325,21 +327,6 @@ extension EngineState {
       progressed = true
       noteMisuse(trace, request: r)
       event = StepEvent(.incRef(trace, request: r), frames: [frame], request: r)
-    case .admitAlloc(let r, let need):
-      let have = requests[r].pageTable.count
-      let trace = allocPage(to: r)
-      if trace.frame >= 0 {
-        agenda.prepend(
-          have + 1 < need ? .admitAlloc(request: r, need: need) : .admitted(request: r, rest: []))
-      } else {
-        // Capacity was checked before, so this cannot happen; undo cleanly if it does.
-        agenda.prepend(.refillFailed(request: r, rest: [], emptyPrompt: false))
-        agenda.prepend(contentsOf: releaseOps(r, reason: .rollback))
-      }
-      event = StepEvent(
-        .alloc(trace, .admit(request: r, need: need, have: have)),
-        frames: trace.frame >= 0 ? [trace.frame] : [],
-        request: r)
     case .admitted(let r, let rest):
       requests[r].status = .running
       requests[r].prefilled = false
@@ -450,7 +437,7 @@ extension EngineState {
       // popped requests that rode on its admission are admitted next.
       let rest = agenda.lazy.compactMap { op -> [Int]? in
         switch op {
-        case .seedAdmit(r, _, let rest), .admitted(r, let rest), .refillFailed(r, let rest, _): return rest
+        case .admitAlloc(r, _, let rest), .admitted(r, let rest), .refillFailed(r, let rest, _): return rest
         default: return nil
         }
       }.first
@@ -570,7 +557,8 @@ extension EngineState {
     requests[r].hitPages = hits.count
     stats.prefixHitPages += hits.count
     stats.prefixHitTokens += hits.count * pageSize
-    agenda.prepend(need > 0 ? .admitAlloc(request: r, need: total) : .admitted(request: r, rest: []))
+    agenda.prepend(
+      need > 0 ? .admitAlloc(request: r, need: total, rest: []) : .admitted(request: r, rest: []))
     for frame in hits.reversed() { agenda.prepend(.hit(request: r, frame: frame)) }
   }
 

@@ -98,19 +98,18 @@ public struct Timeline: Sendable {
   }
 
   /// One step, running first the user action recorded for this point, if any. Stepping a copy of a
-  /// timeline's state this way reproduces the timeline's run.
-  public static func advance(_ state: inout EngineState, actions: [Int: UserAction]) {
+  /// timeline's state this way reproduces the timeline's run. Returns false once the run is over.
+  @discardableResult
+  public static func advance(_ state: inout EngineState, actions: [Int: UserAction]) -> Bool {
     if let action = actions[state.step] { state.enqueue(action) }
-    state.advance()
+    return state.advance()
   }
 
   /// The state after `step` steps (clamped to the run), re-executed from the nearest snapshot at or
   /// before it: the current state, a nearby snapshot of the last seek, or a checkpoint.
   public func state(at step: Int) -> EngineState {
     let target = min(max(0, step), totalSteps)
-    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
-    if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
-    if current.step <= target && current.step > state.step { state = current }
+    var state = nearestSnapshot(atOrBefore: target)
     while state.step < target { Timeline.advance(&state, actions: actions) }
     return state
   }
@@ -119,9 +118,7 @@ public struct Timeline: Sendable {
   /// make the next moves around the new position cheap (stepping back one step at a time in a long run).
   public mutating func seek(to step: Int) {
     let target = min(max(0, step), totalSteps)
-    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
-    if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
-    if current.step <= target && current.step > state.step { state = current }
+    var state = nearestSnapshot(atOrBefore: target)
     if target - state.step > Timeline.nearbyInterval {
       while state.step < target {
         Timeline.advance(&state, actions: actions)
@@ -135,6 +132,14 @@ public struct Timeline: Sendable {
       while state.step < target { Timeline.advance(&state, actions: actions) }
     }
     current = state
+  }
+
+  /// The latest of the checkpoints, the nearby snapshots and the current state at or before `target`.
+  private func nearestSnapshot(atOrBefore target: Int) -> EngineState {
+    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
+    if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
+    if current.step <= target && current.step > state.step { state = current }
+    return state
   }
 
   /// Steps between the snapshots a seek leaves around its target, and how many it keeps.

@@ -26,8 +26,7 @@ public enum TraceVerifier {
     for (index, expected) in trace.steps.enumerated() {
       let line = trace.stepLines[index]
       // As `Timeline` does: the action recorded for this point runs first, as a step of its own.
-      if let action = trace.actions[state.step] { state.enqueue(action) }
-      guard state.advance() else {
+      guard Timeline.advance(&state, actions: trace.actions) else {
         return .mismatch(
           line: line, step: expected.step, field: "step", trace: "step \(expected.step) happens",
           engine: "the run ended at step \(state.step) (\(state.endReason ?? "done"))")

@@ -30,7 +30,7 @@ struct Check: ParsableCommand {
     var findings: [Finding] = []
     var output = OutputBuffer()
     if states { output.write(JSONText.line(StateRecord(state))) }
-    while Input.advance(&state, actions: source.actions) {
+    while Timeline.advance(&state, actions: source.actions) {
       findings += state.findings
       if states { output.write(JSONText.line(StateRecord(state))) }
     }

@@ -5,15 +5,6 @@ import KVScenario
 
 /// Reading the file a command was given, with errors that end the program with status 2.
 enum Input {
-  /// Loads a scenario, or prints the error (file, line, column, key) and exits with status 2.
-  static func scenario(_ path: String) throws -> Scenario {
-    do {
-      return try ScenarioLoader.load(path: path)
-    } catch {
-      fail("\(error)")
-    }
-  }
-
   /// What a command opens: a scenario file, or a trace (its header's scenario and recorded actions).
   struct Source {
     var scenario: Scenario
@@ -49,13 +40,6 @@ enum Input {
     }
   }
 
-  /// One step as `Timeline` runs it: the user action recorded for this point first, if any.
-  @discardableResult
-  static func advance(_ state: inout EngineState, actions: [Int: UserAction]) -> Bool {
-    if let action = actions[state.step] { state.enqueue(action) }
-    return state.advance()
-  }
-
   /// Prints `message` to standard error.
   static func warn(_ message: String) {
     FileHandle.standardError.write(Data("kvscope: \(message)\n".utf8))
@@ -63,7 +47,7 @@ enum Input {
 
   /// Prints `message` to standard error and exits with status 2.
   static func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("kvscope: \(message)\n".utf8))
+    warn(message)
     Foundation.exit(2)
   }
 
