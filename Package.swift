@@ -18,20 +18,22 @@ let package = Package(
       name: "KVEngine",
       dependencies: [.product(name: "DequeModule", package: "swift-collections")]
     ),
+    // Sentences: the event log lines, finding messages and end reasons made from the engine's facts.
+    .target(name: "KVText", dependencies: ["KVEngine"]),
     // Scenario files (YAML), traces (JSON Lines), state JSON and the Mooncake importer.
     .target(
       name: "KVScenario",
-      dependencies: ["KVEngine", "Yams"]
+      dependencies: ["KVEngine", "KVText", "Yams"]
     ),
     // The screen: renders engine state into an in-memory grid of cells, and the view's key handling.
-    .target(name: "KVView", dependencies: ["KVEngine"]),
+    .target(name: "KVView", dependencies: ["KVEngine", "KVText"]),
     // The thin curses layer: copies a grid to the terminal and reads keys.
     .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "KVTerminal", dependencies: ["CNcurses", "KVView"]),
     .executableTarget(
       name: "kvscope",
       dependencies: [
-        "KVEngine", "KVScenario", "KVView", "KVTerminal",
+        "KVEngine", "KVText", "KVScenario", "KVView", "KVTerminal",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -39,9 +41,9 @@ let package = Package(
       name: "KVEngineTests",
       dependencies: ["KVEngine", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
-    .testTarget(name: "KVScenarioTests", dependencies: ["KVScenario", "KVEngine"]),
+    .testTarget(name: "KVScenarioTests", dependencies: ["KVScenario", "KVEngine", "KVText"], exclude: ["Corpus"]),
     .testTarget(
-      name: "KVViewTests", dependencies: ["KVView", "KVScenario", "KVEngine"], exclude: ["Golden"]),
+      name: "KVViewTests", dependencies: ["KVView", "KVScenario", "KVEngine", "KVText"], exclude: ["Golden"]),
     .testTarget(name: "EndToEndTests", dependencies: ["kvscope"]),
   ]
 )

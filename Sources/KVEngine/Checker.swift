@@ -104,33 +104,19 @@ public struct Checker: Sendable, Equatable {
       let r = -1 - v.subject
       let request = state.requests[r]
       return Finding(
-        step: state.step, kind: v.kind,
-        message:
-          "\(request.id) holds \(request.pageTable.count) page(s) (\(request.capacity(pageSize: state.pageSize)) slots) for \(request.computed) tokens",
-        request: r)
+        step: state.step, .shortPageTable(pages: request.pageTable.count, tokens: request.computed), request: r)
     }
     let f = v.subject
-    let refs = pool.refs[f]
-    let holders = state.holdersOf(f).map { state.requests[$0].id }
-    let message: String
+    let refs = Int(pool.refs[f])
+    let detail: FindingDetail
     switch v.kind {
     case .maskRefcountMismatch:
-      message =
-        "frame \(f): free bit \(pool.freeMask.contains(f) ? 1 : 0) but refs \(refs)\(pool.lru.contains(f) ? " and cached" : "")"
-    case .lruFrameInUse:
-      message = "frame \(f) is in the LRU list with refs \(refs): it can be evicted while in use"
-    case .refcountBelowHolders:
-      message =
-        "frame \(f) has refs \(refs) but \(holders.count) page table(s) hold it: \(holders.joined(separator: ", "))"
-    case .sharedWithoutCache:
-      message =
-        "frame \(f) is held by \(holders.joined(separator: ", ")) but not shared through the prefix cache"
-    case .leakedFrame:
-      message =
-        "frame \(f) is still allocated at the end (refs \(refs))\(holders.isEmpty ? " and no request holds it" : ", held by \(holders.joined(separator: ", "))")"
-    default:
-      message = "frame \(f): \(v.kind.rawValue)"
+      detail = .maskRefcountMismatch(freeBit: pool.freeMask.contains(f), refs: refs, cached: pool.lru.contains(f))
+    case .lruFrameInUse: detail = .lruFrameInUse(refs: refs)
+    case .refcountBelowHolders: detail = .refcountBelowHolders(refs: refs, holders: state.holdersOf(f))
+    case .sharedWithoutCache: detail = .sharedWithoutCache(holders: state.holdersOf(f))
+    default: detail = .leakedFrame(refs: refs, holders: state.holdersOf(f))
     }
-    return Finding(step: state.step, kind: v.kind, message: message, frame: f)
+    return Finding(step: state.step, detail, frame: f)
   }
 }

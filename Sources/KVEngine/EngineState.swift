@@ -32,6 +32,9 @@ public struct RequestState: Sendable, Equatable {
   public init(spec: RequestSpec) { self.spec = spec }
 
   public var id: String { spec.id }
+  /// A page-table entry whose frame was freed while the rest of the table is being released: the
+  /// remaining frames keep their logical page numbers until each is freed.
+  public static let releasedEntry = -1
   /// Prompt length of the current admission: the prompt plus, after a preemption, what it generated.
   public var admissionLength: Int { spec.prompt.count + output }
   /// True when the request will not run again.
@@ -64,42 +67,16 @@ public struct RunStats: Sendable, Equatable {
   public var meanFramesInUse: Double { iterations == 0 ? 0 : Double(framesInUseSum) / Double(iterations) }
 }
 
-/// A unit of work of the scheduler. Each executes as exactly one step.
-enum Op: Sendable, Equatable {
-  case pool(PoolOp)
-  case allocNStep(count: Int, got: [Int])
-  case allocNFree(frame: Int)
-  case allocNDone(count: Int, frames: [Int])
-  case user(UserAction)
-  case release(request: Int, reason: ReleaseReason)
-  case retire(request: Int, status: RequestStatus)
-  case refillFailed(request: Int, rest: [Int], emptyPrompt: Bool)
-  case considerNext
-  case hit(request: Int, frame: Int)
-  /// One `alloc()` toward `need` pages for an admission; `rest` are the seed's other popped requests.
-  case admitAlloc(request: Int, need: Int, rest: [Int])
-  case admitted(request: Int, rest: [Int])
-  case prefill(request: Int)
-  case record(request: Int)
-  case decode(request: Int)
-  case grow(request: Int, needed: Int, position: Int)
-  case preempted(request: Int, forRequest: Int)
-
-  var request: Int? {
-    switch self {
-    case .release(let r, _), .retire(let r, _), .refillFailed(let r, _, _),
-      .hit(let r, _), .admitAlloc(let r, _, _), .admitted(let r, _), .prefill(let r), .record(let r),
-      .decode(let r), .grow(let r, _, _), .preempted(let r, _):
-      return r
-    default: return nil
-    }
-  }
-}
-
 /// The whole state of a run after some number of steps. A value: copying it is a snapshot, and the same
 /// scenario always gives the same sequence of states.
+///
+/// The run is a sequence of units: a phase of the policy, an operation of an allocator-only scenario,
+/// or a user action. A unit runs eagerly; a state inside a unit keeps the state at the unit's start,
+/// from which the next step is replayed (see `Stepping.swift`).
 public struct EngineState: Sendable {
   public let scenario: Scenario
+  /// The policy's implementation.
+  public let policyType: any SchedulingPolicy.Type
   /// Steps executed so far.
   public internal(set) var step = 0
   public internal(set) var iteration = 0
@@ -117,9 +94,8 @@ public struct EngineState: Sendable {
   public internal(set) var findings: [Finding] = []
   public internal(set) var stats = RunStats()
   /// Why the run ended, once `phase == .done`.
-  public internal(set) var endReason: String?
+  public internal(set) var endReason: EndReason?
 
-  var agenda: Deque<Op> = []
   /// Number of page tables holding each frame.
   var holders: [Int32]
   var checker = Checker()
@@ -132,11 +108,25 @@ public struct EngineState: Sendable {
   var eventCursor = 0
   let sortedEvents: [ScenarioEvent]
   var openRequests: Int
+  /// Operations of an allocator-only scenario already started.
+  var opCursor = 0
+  /// User actions that run as the next units.
+  var pendingActions: Deque<UserAction> = []
+  /// User actions given inside a unit: they join `pendingActions` when it ends.
+  var deferredActions: [UserAction] = []
+  /// The state at the start of the unit under way; nil at a unit boundary.
+  var unitStart: UnitStart?
+  /// Steps the running unit may still take before it pauses.
+  var budget = 0
+  /// Steps up to this one are a replay and are not observed.
+  var observedAfter = 0
+  /// Called after every step of an eager run.
+  nonisolated(unsafe) var observer: ((EngineState) -> Void)?
 
   public init(scenario: Scenario) {
     self.scenario = scenario
-    let checked = scenario.scheduler.policy == .paged
-    pool = PagePool(count: scenario.cache.pages, checked: checked)
+    policyType = scenario.scheduler.policy.type
+    pool = PagePool(count: scenario.cache.pages, checked: policyType.capabilities.contains(.checkedPool))
     holders = [Int32](repeating: 0, count: scenario.cache.pages)
     let specs = scenario.requests
     requests = specs.map(RequestState.init(spec:))
@@ -146,12 +136,14 @@ public struct EngineState: Sendable {
     }
     .map(\.element)
     openRequests = requests.count
-    if let ops = scenario.ops { agenda = Deque(ops.map(Op.pool)) }
   }
 
   public var pageSize: Int { scenario.cache.pageSize }
-  public var policy: Policy { scenario.scheduler.policy }
+  public var policy: PolicyID { scenario.scheduler.policy }
+  public var config: SchedulerConfig { scenario.scheduler }
   public var isDone: Bool { phase == .done }
+  /// True between two units, where a user action applies.
+  public var isAtBoundary: Bool { unitStart == nil }
 
   /// `pages_for(n) = (n + page_size - 1) // page_size`.
   public func pagesFor(_ tokens: Int) -> Int { (tokens + pageSize - 1) / pageSize }
@@ -164,15 +156,6 @@ public struct EngineState: Sendable {
     requests.indices.filter { requests[$0].pageTable.contains(frame) }
   }
 
-  /// Queues a user action to run as the next step.
-  public mutating func enqueue(_ action: UserAction) {
-    agenda.prepend(.user(action))
-    if phase == .done {
-      phase = scenario.isAllocatorOnly ? .ops : .decode
-      endReason = nil
-    }
-  }
-
   /// Frames referenced by page tables, counted from the tables themselves.
   func recountHolders() -> [Int32] {
     var counts = [Int32](repeating: 0, count: pool.count)
@@ -181,22 +164,10 @@ public struct EngineState: Sendable {
     }
     return counts
   }
+}
 
-  // MARK: Page-table edits (the only place `holders` changes)
-
-  mutating func appendPage(_ frame: Int, to request: Int) {
-    requests[request].pageTable.append(frame)
-    holders[frame] += 1
-  }
-
-  /// Takes the page to release next: the first (seed, freeing front to back) or the last (paged, so
-  /// that a prompt's last page is evicted first).
-  mutating func takeReleasePage(of request: Int) -> Int? {
-    guard !requests[request].pageTable.isEmpty else { return nil }
-    let frame =
-      policy == .astraiSeed
-      ? requests[request].pageTable.removeFirst() : requests[request].pageTable.removeLast()
-    holders[frame] -= 1
-    return frame
-  }
+/// The state at the start of the unit under way (a class so that a state can hold one).
+final class UnitStart: Sendable {
+  let state: EngineState
+  init(_ state: EngineState) { self.state = state }
 }

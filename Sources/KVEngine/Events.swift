@@ -35,14 +35,25 @@ public enum RequestStatus: String, Sendable, CaseIterable {
 public enum PhasePlan: Sendable, Equatable {
   /// Arrivals, aborts and the finished or aborted requests whose pages are released.
   case cleanup(arrived: [Int], aborted: [Int], releasing: [Int], idleUntil: Int?)
-  /// `available = max_batch - active`; the requests popped (seed) or considered (paged).
-  case refill(available: Int, popped: [Int], skippedAfterPreemption: Bool)
+  /// `available = max_batch - active`; the requests popped, for a policy that pops them all at once
+  /// (nil for one that admits from the queue head).
+  case refill(available: Int, popped: [Int]?, skippedAfterPreemption: Bool)
   /// Requests whose prompts are written.
   case prefill([Int])
   /// Requests grouped by next position; the chosen ones decode.
   case decode(groups: [DecodeGroup], chosen: [Int])
   /// The run ended.
-  case done(reason: String)
+  case done(EndReason)
+}
+
+/// Why a run ended.
+public enum EndReason: Sendable, Equatable {
+  /// An allocator-only scenario ran all its operations.
+  case allOperationsDone
+  case allRequestsDone
+  /// No request could make progress; `unfinished` requests remain.
+  case stalled(unfinished: Int)
+  case iterationLimit(Int)
 }
 
 /// Requests at the same next position.
@@ -82,16 +93,19 @@ public enum StepAction: Sendable, Equatable {
   case added(request: Int)
 }
 
-/// One step: what it did and which frames and request it touched.
+/// One step: what it did, which frames and request it touched, and the listing line it ran.
 public struct StepEvent: Sendable, Equatable {
   public var action: StepAction
   public var frames: [Int]
   public var request: Int?
+  /// The line of the policy's listing this step belongs to.
+  public var anchor: Anchor?
 
-  public init(_ action: StepAction, frames: [Int] = [], request: Int? = nil) {
+  public init(_ action: StepAction, frames: [Int] = [], request: Int? = nil, anchor: Anchor? = nil) {
     self.action = action
     self.frames = frames
     self.request = request
+    self.anchor = anchor
   }
 }
 
@@ -112,4 +126,29 @@ public enum UserAction: Sendable, Equatable {
   case addRequest(RequestSpec)
   case abort(String)
   case pool(PoolOp)
+}
+
+extension DecodeGroup {
+  /// Requests grouped by their next position, groups in order of first appearance.
+  static func byPosition(_ requests: [Int], position: (Int) -> Int) -> [DecodeGroup] {
+    var groups: [DecodeGroup] = []
+    var groupOfPosition: [Int: Int] = [:]
+    for r in requests {
+      let p = position(r)
+      if let g = groupOfPosition[p] {
+        groups[g].requests.append(r)
+      } else {
+        groupOfPosition[p] = groups.count
+        groups.append(DecodeGroup(position: p, requests: [r]))
+      }
+    }
+    return groups
+  }
+
+  /// The requests of the largest group; on a tie the first group found.
+  static func largest(_ groups: [DecodeGroup]) -> [Int] {
+    var best: DecodeGroup?
+    for group in groups where group.requests.count > (best?.requests.count ?? 0) { best = group }
+    return best?.requests ?? []
+  }
 }

@@ -21,23 +21,68 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable {
   case deadlock
 }
 
-/// Something wrong the engine or the checker saw at a step.
+/// Something wrong the engine or the checker saw at a step, as facts; sentences are made elsewhere.
 public struct Finding: Sendable, Equatable {
   /// The step at which it happened (the state after that step shows it).
   public var step: Int
-  public var kind: FindingKind
-  /// One line a person can read.
-  public var message: String
+  public var detail: FindingDetail
   /// The frame it is about, if any.
   public var frame: Int?
   /// The index of the request it is about, if any.
   public var request: Int?
 
-  public init(step: Int, kind: FindingKind, message: String, frame: Int? = nil, request: Int? = nil) {
+  public init(step: Int, _ detail: FindingDetail, frame: Int? = nil, request: Int? = nil) {
     self.step = step
-    self.kind = kind
-    self.message = message
+    self.detail = detail
     self.frame = frame
     self.request = request
+  }
+
+  public var kind: FindingKind { detail.kind }
+}
+
+/// The facts of a finding. Request fields are indices into `EngineState.requests`.
+public enum FindingDetail: Sendable, Equatable {
+  /// `request` was popped at refill and dropped when the admission of `failed` failed.
+  case lostTask(failed: Int)
+  /// A decode wrote `position` (page `page`) into a table of `pages` pages; the padded -1 index hit
+  /// `frame`, held by `owners`.
+  case outOfBoundsWrite(position: Int, page: Int, pages: Int, frame: Int, owners: [Int])
+  /// Growth to `needed` pages for `position` got -1 and went on.
+  case ignoredGrowthFailure(needed: Int, position: Int)
+  case emptyPromptDeadlock
+  case negativeRefcount(before: Int, after: Int)
+  case doubleFree
+  case badFrameIndex(poolSize: Int)
+  /// `checked`: the pool rejected it; otherwise refs went to `refsAfter` and the free bit stayed set.
+  case incRefFreeFrame(checked: Bool, refsAfter: Int)
+  case maskRefcountMismatch(freeBit: Bool, refs: Int, cached: Bool)
+  case refcountBelowHolders(refs: Int, holders: [Int])
+  case sharedWithoutCache(holders: [Int])
+  /// A running request holds `pages` pages for `tokens` tokens.
+  case shortPageTable(pages: Int, tokens: Int)
+  case lruFrameInUse(refs: Int)
+  case leakedFrame(refs: Int, holders: [Int])
+  /// No request can make progress.
+  case deadlock(stuck: [Int])
+
+  public var kind: FindingKind {
+    switch self {
+    case .lostTask: return .lostTask
+    case .outOfBoundsWrite: return .outOfBoundsWrite
+    case .ignoredGrowthFailure: return .ignoredGrowthFailure
+    case .emptyPromptDeadlock: return .emptyPromptDeadlock
+    case .negativeRefcount: return .negativeRefcount
+    case .doubleFree: return .doubleFree
+    case .badFrameIndex: return .badFrameIndex
+    case .incRefFreeFrame: return .incRefFreeFrame
+    case .maskRefcountMismatch: return .maskRefcountMismatch
+    case .refcountBelowHolders: return .refcountBelowHolders
+    case .sharedWithoutCache: return .sharedWithoutCache
+    case .shortPageTable: return .shortPageTable
+    case .lruFrameInUse: return .lruFrameInUse
+    case .leakedFrame: return .leakedFrame
+    case .deadlock: return .deadlock
+    }
   }
 }

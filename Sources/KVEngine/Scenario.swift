@@ -54,15 +54,7 @@ public struct CacheConfig: Sendable, Equatable {
   }
 }
 
-/// Which scheduler runs the requests.
-public enum Policy: String, Sendable, CaseIterable {
-  /// AstrAI's seed design, defects included.
-  case astraiSeed = "astrai-seed"
-  /// The seed design with its defects fixed, optional prefix cache and an out-of-memory policy.
-  case paged
-}
-
-/// What the `paged` scheduler does when a decode cannot get a page.
+/// What a policy with preemption does when a decode cannot get a page.
 public enum OOMAction: String, Sendable, CaseIterable {
   /// Free the last running request's pages and put it back at the head of the waiting queue.
   case preempt
@@ -80,28 +72,32 @@ public enum DecodeOrder: String, Sendable, CaseIterable {
   case all
 }
 
-/// Scheduler settings.
+/// Scheduler settings. Keys a scenario leaves out take the policy's defaults.
 public struct SchedulerConfig: Sendable, Equatable {
-  public var policy: Policy
+  public var policy: PolicyID
   /// Most requests active at once.
   public var maxBatch: Int
-  /// Reuse full prompt pages between requests (`paged` only).
+  /// Reuse full prompt pages between requests (policies with a prefix cache).
   public var prefixCache: Bool
-  /// What a failed decode growth does (`paged` only).
+  /// What a failed decode growth does (policies with preemption).
   public var onOOM: OOMAction
   /// Which requests decode each iteration.
   public var decode: DecodeOrder
 
   public init(
-    policy: Policy = .astraiSeed, maxBatch: Int = 8, prefixCache: Bool = false,
-    onOOM: OOMAction = .preempt, decode: DecodeOrder? = nil
+    policy: PolicyID = .astraiSeed, maxBatch: Int? = nil, prefixCache: Bool? = nil, onOOM: OOMAction? = nil,
+    decode: DecodeOrder? = nil
   ) {
+    let defaults = policy.type.defaults
     self.policy = policy
-    self.maxBatch = maxBatch
-    self.prefixCache = prefixCache
-    self.onOOM = onOOM
-    self.decode = decode ?? (policy == .astraiSeed ? .largestGroup : .all)
+    self.maxBatch = maxBatch ?? defaults.maxBatch
+    self.prefixCache = prefixCache ?? defaults.prefixCache
+    self.onOOM = onOOM ?? defaults.onOOM
+    self.decode = decode ?? defaults.decode
   }
+
+  /// The policy's implementation.
+  public var policyType: any SchedulingPolicy.Type { policy.type }
 }
 
 /// One request of a scheduler scenario.

@@ -18,8 +18,8 @@ public struct IterationSample: Sendable, Equatable {
 }
 
 /// A run that can be stepped forward and back and sought to any step, with bounded memory: it keeps
-/// snapshots every `interval` steps (thinned as the run grows) and re-executes from the nearest one.
-/// User actions are part of the run: applying one rewrites the future from the current step.
+/// snapshots at unit boundaries about every `interval` steps (thinned as the run grows) and re-executes
+/// from the nearest one. User actions are part of the run: applying one rewrites the future.
 public struct Timeline: Sendable {
   public let scenario: Scenario
   /// The state the timeline is at.
@@ -34,11 +34,12 @@ public struct Timeline: Sendable {
   public private(set) var phaseStarts: [Int] = []
   public private(set) var iterationStarts: [Int] = []
   public private(set) var samples: [IterationSample] = []
-  /// User actions by the step after which they run.
+  /// User actions by the step after which they are given; each runs at the first unit boundary.
   public private(set) var actions: [Int: UserAction] = [:]
 
+  /// Snapshots at unit boundaries, in step order.
   private var checkpoints: [EngineState] = []
-  /// Snapshots around the position of the last long seek, in step order.
+  /// Boundary snapshots around the position of the last long seek, in step order.
   private var nearby: [EngineState] = []
   private var interval: Int
   private let maxCheckpoints: Int
@@ -67,37 +68,64 @@ public struct Timeline: Sendable {
   /// Runs from `state` to the end, recording findings, boundaries, samples and snapshots.
   private mutating func explore(from state: EngineState) {
     var state = state
-    // A user action recorded at the end of the run reopens it.
-    while !state.isDone || actions[state.step] != nil {
-      Timeline.advance(&state, actions: actions)
-      record(state)
-    }
+    let recorder = Recorder()
+    var checkpoints = self.checkpoints
+    var interval = self.interval
+    let maxCheckpoints = self.maxCheckpoints
+    Timeline.run(
+      &state, to: Int.max, actions: actions, observe: recorder.record,
+      boundary: { boundary in
+        guard boundary.step / interval >= checkpoints.count else { return }
+        checkpoints.append(boundary)
+        if checkpoints.count > maxCheckpoints {
+          checkpoints = stride(from: 0, to: checkpoints.count, by: 2).map { checkpoints[$0] }
+          interval *= 2
+        }
+      })
+    self.checkpoints = checkpoints
+    self.interval = interval
+    findings += recorder.findings
+    phaseStarts += recorder.phaseStarts
+    iterationStarts += recorder.iterationStarts
+    samples += recorder.samples
     totalSteps = state.step
     final = state
   }
 
-  private mutating func record(_ state: EngineState) {
-    findings += state.findings
-    if case .plan(let phase, _) = state.event.action {
+  /// Collects what the timeline keeps of each step.
+  private final class Recorder {
+    var findings: [Finding] = []
+    var phaseStarts: [Int] = []
+    var iterationStarts: [Int] = []
+    var samples: [IterationSample] = []
+
+    func record(_ state: EngineState) {
+      if !state.findings.isEmpty { findings += state.findings }
+      guard case .plan(let phase, _) = state.event.action else { return }
       phaseStarts.append(state.step)
-      if phase == .cleanup {
-        iterationStarts.append(state.step)
-        samples.append(
-          IterationSample(
-            iteration: state.iteration, step: state.step, framesInUse: state.pool.usedCount,
-            prefixHitPages: state.stats.prefixHitPages, preemptions: state.stats.preemptions))
-      }
-    }
-    if state.step % interval == 0 && state.step / interval == checkpoints.count {
-      checkpoints.append(state)
-      if checkpoints.count > maxCheckpoints {
-        checkpoints = stride(from: 0, to: checkpoints.count, by: 2).map { checkpoints[$0] }
-        interval *= 2
-      }
+      guard phase == .cleanup else { return }
+      iterationStarts.append(state.step)
+      samples.append(
+        IterationSample(
+          iteration: state.iteration, step: state.step, framesInUse: state.pool.usedCount,
+          prefixHitPages: state.stats.prefixHitPages, preemptions: state.stats.preemptions))
     }
   }
 
-  /// One step, running first the user action recorded for this point, if any. Stepping a copy of a
+  /// Runs `state` to `target` steps, giving each user action after its step, as the timeline does.
+  public static func run(
+    _ state: inout EngineState, to target: Int, actions: [Int: UserAction],
+    observe: ((EngineState) -> Void)? = nil, boundary: ((EngineState) -> Void)? = nil
+  ) {
+    for step in actions.keys.sorted() where step >= state.step && step < target {
+      state.run(to: step, observe: observe, boundary: boundary)
+      guard state.step == step, let action = actions[step] else { break }
+      state.enqueue(action)
+    }
+    state.run(to: target, observe: observe, boundary: boundary)
+  }
+
+  /// One step, giving first the user action recorded for this point, if any. Stepping a copy of a
   /// timeline's state this way reproduces the timeline's run. Returns false once the run is over.
   @discardableResult
   public static func advance(_ state: inout EngineState, actions: [Int: UserAction]) -> Bool {
@@ -110,33 +138,43 @@ public struct Timeline: Sendable {
   public func state(at step: Int) -> EngineState {
     let target = min(max(0, step), totalSteps)
     var state = nearestSnapshot(atOrBefore: target)
-    while state.step < target { Timeline.advance(&state, actions: actions) }
+    Timeline.run(&state, to: target, actions: actions)
     return state
   }
 
-  /// Moves to the state after `step` steps. Snapshots taken on the way, every `nearbyInterval` steps,
-  /// make the next moves around the new position cheap (stepping back one step at a time in a long run).
+  /// Moves to the state after `step` steps. Boundary snapshots taken on the way, every
+  /// `nearbyInterval` steps, make the next moves around the new position cheap.
   public mutating func seek(to step: Int) {
     let target = min(max(0, step), totalSteps)
     var state = nearestSnapshot(atOrBefore: target)
     if target - state.step > Timeline.nearbyInterval {
-      while state.step < target {
-        Timeline.advance(&state, actions: actions)
-        if state.step % Timeline.nearbyInterval == 0 && state.step < target
-          && target - state.step <= Timeline.nearbyInterval * Timeline.nearbyLimit
-        {
-          remember(state)
-        }
-      }
+      var taken: [EngineState] = []
+      var next = state.step + Timeline.nearbyInterval
+      Timeline.run(
+        &state, to: target, actions: actions,
+        boundary: { boundary in
+          guard boundary.step >= next, target - boundary.step <= Timeline.nearbyInterval * Timeline.nearbyLimit
+          else { return }
+          taken.append(boundary)
+          next = boundary.step + Timeline.nearbyInterval
+        })
+      for snapshot in taken { remember(snapshot) }
     } else {
-      while state.step < target { Timeline.advance(&state, actions: actions) }
+      Timeline.run(&state, to: target, actions: actions)
     }
     current = state
   }
 
-  /// The latest of the checkpoints, the nearby snapshots and the current state at or before `target`.
+  /// The latest boundary state among the checkpoints, the nearby snapshots and the current state (or
+  /// the start of its unit) at or before `target`.
   private func nearestSnapshot(atOrBefore target: Int) -> EngineState {
-    var state = checkpoints[min(target / interval, checkpoints.count - 1)]
+    var low = 0
+    var high = checkpoints.count - 1
+    while low < high {
+      let mid = (low + high + 1) / 2
+      if checkpoints[mid].step <= target { low = mid } else { high = mid - 1 }
+    }
+    var state = checkpoints[low]
     if let near = nearby.last(where: { $0.step <= target }), near.step > state.step { state = near }
     if current.step <= target && current.step > state.step { state = current }
     return state
@@ -147,7 +185,7 @@ public struct Timeline: Sendable {
   static let nearbyLimit = 12
 
   private mutating func remember(_ state: EngineState) {
-    guard interval > Timeline.nearbyInterval, state.step % interval != 0 else { return }
+    guard interval > Timeline.nearbyInterval else { return }
     nearby.removeAll { $0.step == state.step }
     nearby.append(state)
     nearby.sort { $0.step < $1.step }
@@ -184,26 +222,30 @@ public struct Timeline: Sendable {
     guard lower <= upper else { return [] }
     var state = self.state(at: lower)
     var result = [state]
-    while state.step < upper {
-      Timeline.advance(&state, actions: actions)
-      result.append(state)
-    }
+    Timeline.run(&state, to: upper, actions: actions, observe: { result.append($0) })
     return result
   }
 
-  /// Runs `action` as the next step. The run after the current step is recomputed; user actions that
-  /// were recorded later are dropped (a new future).
-  public mutating func apply(_ action: UserAction) {
+  /// Gives `action` at the current step. It runs at the next unit boundary: at once between two
+  /// operations, or after the operation under way (so that a command never lands inside
+  /// `alloc_n`). The run after the current step is recomputed; user actions that were recorded later
+  /// are dropped (a new future). Returns the step after which the action runs.
+  @discardableResult
+  public mutating func apply(_ action: UserAction) -> Int {
     let step = current.step
+    var boundary = current
+    boundary.finishUnit()
     actions = actions.filter { $0.key < step }
-    actions[step] = action
+    actions[boundary.step] = action
     findings.removeAll { $0.step > step }
     phaseStarts.removeAll { $0 > step }
     iterationStarts.removeAll { $0 > step }
     samples.removeAll { $0.step > step }
-    checkpoints.removeSubrange(min(checkpoints.count, step / interval + 1)...)
+    checkpoints.removeAll { $0.step > step }
+    if checkpoints.isEmpty { checkpoints = [EngineState(scenario: scenario)] }
     nearby.removeAll { $0.step > step }
     explore(from: current)
-    seek(to: step + 1)
+    seek(to: boundary.step + 1)
+    return boundary.step
   }
 }

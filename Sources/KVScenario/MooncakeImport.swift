@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// One request of a Mooncake trace (kvcache-ai/Mooncake, FAST'25 trace release).
 public struct MooncakeRecord: Sendable, Equatable {
@@ -100,7 +101,7 @@ public struct MooncakeImportOptions: Sendable, Equatable {
   public var pages = 30_000
   public var pageSize = 16
   public var maxBatch = 256
-  public var policy: Policy = .paged
+  public var policy: PolicyID = .paged
   public var prefixCache = true
   public var onOOM: OOMAction = .preempt
   public var maxIterations = Scenario.defaultMaxIterations
@@ -301,7 +302,7 @@ public enum MooncakeImporter {
       cache: CacheConfig(pages: options.pages, pageSize: options.pageSize),
       scheduler: SchedulerConfig(
         policy: options.policy, maxBatch: options.maxBatch,
-        prefixCache: options.policy == .paged && options.prefixCache,
+        prefixCache: options.policy.type.capabilities.contains(.prefixCache) && options.prefixCache,
         onOOM: options.onOOM),
       requests: requests, maxIterations: options.maxIterations)
     return MooncakeImport(

@@ -1,12 +1,13 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// The JSON form of a scenario, with exactly the keys of the YAML format (`docs/scenario-format.md`), so
 /// that a trace header carries the whole scenario and JSON text reads back through ``ScenarioLoader``
 /// (JSON is YAML) with the same keys, defaults and limits.
 ///
 /// Keys that the loader only accepts in some cases are left out where it would reject them:
-/// `prefix_cache` and `on_oom` for `astrai-seed`, and every scheduler key but `policy` in an ops scenario.
+/// the scheduler keys the policy does not have, and every scheduler key but `policy` in an ops scenario.
 public struct ScenarioJSON: Encodable, Sendable {
   public struct Cache: Encodable, Sendable {
     public var pages: Int
@@ -74,15 +75,16 @@ public struct ScenarioJSON: Encodable, Sendable {
     description = scenario.description
     cache = Cache(pages: scenario.cache.pages, pageSize: scenario.cache.pageSize)
     let config = scenario.scheduler
-    let paged = config.policy == .paged
+    let keys = config.policyType.keys
     if scenario.isAllocatorOnly {
       scheduler = Scheduler(policy: config.policy.rawValue)
       ops = scenario.ops?.map(OpJSON.init)
     } else {
       scheduler = Scheduler(
-        policy: config.policy.rawValue, maxBatch: config.maxBatch,
-        prefixCache: paged ? config.prefixCache : nil,
-        onOOM: paged ? config.onOOM.rawValue : nil, decode: config.decode.rawValue)
+        policy: config.policy.rawValue, maxBatch: keys.contains(.maxBatch) ? config.maxBatch : nil,
+        prefixCache: keys.contains(.prefixCache) ? config.prefixCache : nil,
+        onOOM: keys.contains(.onOOM) ? config.onOOM.rawValue : nil,
+        decode: keys.contains(.decode) ? config.decode.rawValue : nil)
       requests = scenario.requests.map(Request.init)
       events = scenario.events.map {
         switch $0.action {

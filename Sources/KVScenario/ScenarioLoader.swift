@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 import Yams
 
 /// Reads scenario files (YAML) into ``Scenario`` values.
@@ -281,11 +282,15 @@ private struct Reader {
   func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _: T.Type)
     throws(ScenarioError) -> T where T.RawValue == String
   {
-    let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+    try choice(node, path, allowed: T.allCases.map(\.rawValue).joined(separator: ", "), T.init(rawValue:))
+  }
+
+  /// A string that `make` accepts; `allowed` lists the accepted values for the message.
+  func choice<T>(_ node: Node, _ path: String, allowed: String, _ make: (String) -> T?) throws(ScenarioError) -> T {
     guard case .scalar(let scalar) = node, Self.tagName(node) == .str else {
       throw error(node, path, "expected one of \(allowed), found \(describe(node))")
     }
-    guard let value = T(rawValue: scalar.string) else {
+    guard let value = make(scalar.string) else {
       throw error(node, path, "must be one of \(allowed), got `\(Self.shorten(scalar.string))`")
     }
     return value
@@ -374,7 +379,7 @@ private struct Reader {
   }
 
   func schedulerConfig(_ node: Node, opsOnly: Bool) throws(ScenarioError) -> SchedulerConfig {
-    let all = ["policy", "max_batch", "prefix_cache", "on_oom", "decode"]
+    let all = ["policy"] + SchedulerKey.allCases.map(\.rawValue)
     let scheduler = try fields(node, path: "scheduler", allowed: all)
     if opsOnly {
       for key in all.dropFirst() where scheduler[key] != nil {
@@ -384,25 +389,24 @@ private struct Reader {
     }
     let policy =
       try scheduler["policy"].map { (node) throws(ScenarioError) in
-        try choice(node, "scheduler.policy", Policy.self)
+        try choice(node, "scheduler.policy", allowed: Policies.names, PolicyID.init(rawValue:))
       } ?? .astraiSeed
-    for key in ["prefix_cache", "on_oom"] where policy != .paged && scheduler[key] != nil {
+    let policyType = policy.type
+    for key in SchedulerKey.allCases where !policyType.keys.contains(key) && scheduler[key.rawValue] != nil {
+      let others = Policies.all.filter { $0.keys.contains(key) }.map { $0.id.rawValue }
       throw error(
-        scheduler.keys[key], scheduler.path(key),
-        "only valid with policy paged, not \(policy.rawValue)")
+        scheduler.keys[key.rawValue], scheduler.path(key.rawValue),
+        "only valid with policy \(others.joined(separator: " or ")), not \(policy)")
     }
-    let maxBatch =
-      try scheduler["max_batch"].map { (node) throws(ScenarioError) in
-        try int(node, "scheduler.max_batch", 1...100_000)
-      } ?? 8
-    let prefixCache =
-      try scheduler["prefix_cache"].map { (node) throws(ScenarioError) in
-        try bool(node, "scheduler.prefix_cache")
-      } ?? false
-    let onOOM =
-      try scheduler["on_oom"].map { (node) throws(ScenarioError) in
-        try choice(node, "scheduler.on_oom", OOMAction.self)
-      } ?? .preempt
+    let maxBatch = try scheduler["max_batch"].map { (node) throws(ScenarioError) in
+      try int(node, "scheduler.max_batch", 1...100_000)
+    }
+    let prefixCache = try scheduler["prefix_cache"].map { (node) throws(ScenarioError) in
+      try bool(node, "scheduler.prefix_cache")
+    }
+    let onOOM = try scheduler["on_oom"].map { (node) throws(ScenarioError) in
+      try choice(node, "scheduler.on_oom", OOMAction.self)
+    }
     let decode = try scheduler["decode"].map { (node) throws(ScenarioError) in
       try choice(node, "scheduler.decode", DecodeOrder.self)
     }

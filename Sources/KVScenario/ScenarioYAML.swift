@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// Writes a scenario as YAML that ``ScenarioLoader`` reads back to the same scenario: block style at the
 /// top, one flow-style line per request, event and operation, so that big generated scenarios stay
@@ -21,11 +22,15 @@ public enum ScenarioYAML {
     if scenario.isAllocatorOnly {
       out += "scheduler: {policy: \(config.policy.rawValue)}\n"
     } else {
-      var keys = ["policy: \(config.policy.rawValue)", "max_batch: \(config.maxBatch)"]
-      if config.policy == .paged {
-        keys += ["prefix_cache: \(config.prefixCache)", "on_oom: \(config.onOOM.rawValue)"]
+      var keys = ["policy: \(config.policy.rawValue)"]
+      for key in config.policyType.keys {
+        switch key {
+        case .maxBatch: keys.append("max_batch: \(config.maxBatch)")
+        case .prefixCache: keys.append("prefix_cache: \(config.prefixCache)")
+        case .onOOM: keys.append("on_oom: \(config.onOOM.rawValue)")
+        case .decode: keys.append("decode: \(config.decode.rawValue)")
+        }
       }
-      keys.append("decode: \(config.decode.rawValue)")
       out += "scheduler: {\(keys.joined(separator: ", "))}\n"
     }
     if scenario.maxIterations != Scenario.defaultMaxIterations {

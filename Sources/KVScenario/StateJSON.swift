@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// The JSON form of one state (`kvscope check --states`, the final state of `--json`, trace lines).
 public struct StateRecord: Codable, Equatable, Sendable {
@@ -8,6 +9,8 @@ public struct StateRecord: Codable, Equatable, Sendable {
     /// `prefill`, `write`, ...).
     public var kind: String
     public var text: String
+    /// The id of the request the step acted for, if any.
+    public var request: String?
     /// For allocator operations: the frame `alloc` returned (or -1), the refcount after `free` or
     /// `inc_ref`, the frames `alloc_n` returned.
     public var result: Result?
@@ -85,6 +88,7 @@ public struct StateRecord: Codable, Equatable, Sendable {
 extension StateRecord.Event {
   init(_ state: EngineState) {
     text = state.eventText
+    request = state.event.request.map { state.requests[$0].id }
     switch state.event.action {
     case .start: (kind, result) = ("start", nil)
     case .plan(let phase, _): (kind, result) = (phase.rawValue, nil)
@@ -118,10 +122,10 @@ public struct FindingRecord: Codable, Equatable, Sendable {
   public var kind: String
   public var message: String
 
-  public init(_ finding: Finding) {
+  public init(_ finding: Finding, in state: EngineState) {
     step = finding.step
     kind = finding.kind.rawValue
-    message = finding.message
+    message = state.message(finding)
   }
 }
 

@@ -1,13 +1,17 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// Constants of the trace format (`docs/trace-format.md`): a JSON Lines file whose first line is a
 /// header with the whole scenario, then action lines, step lines and an optional end line.
 public enum TraceFormat {
   /// The header's `format`.
   public static let name = "kvscope-trace"
-  /// The header's `version`: the only version this kvscope reads and writes.
-  public static let version = 1
+  /// The header's `version` this kvscope writes. Version 2 verifies facts (kinds, requests, frames,
+  /// findings); version 1 carried sentences, which are not compared.
+  public static let version = 2
+  /// Versions this kvscope reads.
+  public static let readableVersions = 1...2
   /// Pools up to this many frames get the whole free mask in every step line; larger ones only the
   /// touched frames and the free count.
   public static let fullMaskLimit = 4096
@@ -75,14 +79,24 @@ public struct TraceActionJSON: Codable, Equatable, Sendable {
   }
 }
 
-/// A finding in a step line.
+/// A finding in a step line: its kind and subjects are verified, the message is for reading.
 public struct TraceFinding: Codable, Equatable, Sendable {
   public var kind: String
   public var message: String
+  /// The frame and the request id it is about (version 2).
+  public var frame: Int?
+  public var request: String?
 
-  public init(_ finding: Finding) {
+  public init(_ finding: Finding, in state: EngineState) {
     kind = finding.kind.rawValue
-    message = finding.message
+    message = state.message(finding)
+    frame = finding.frame
+    request = finding.request.map { state.requests[$0].id }
+  }
+
+  /// True when `other` (what the engine found) matches the facts this line carries.
+  func matches(_ other: TraceFinding) -> Bool {
+    kind == other.kind && (frame == nil || frame == other.frame) && (request == nil || request == other.request)
   }
 }
 
@@ -121,7 +135,7 @@ public struct TraceStep: Codable, Equatable, Sendable {
     }
     free = pool.freeCount
     freeMask = pool.count <= TraceFormat.fullMaskLimit ? pool.freeMask.binary() : nil
-    findings = state.findings.isEmpty ? nil : state.findings.map(TraceFinding.init)
+    findings = state.findings.isEmpty ? nil : state.findings.map { TraceFinding($0, in: state) }
   }
 
   public init(from decoder: Decoder) throws {
@@ -150,14 +164,16 @@ public struct TraceStep: Codable, Equatable, Sendable {
   }
 
   /// The first field where `other` (what the engine did) differs from this line, as
-  /// `(field, this value, other value)`; nil when they agree. Fields this line leaves out are not
-  /// compared, except `findings` (left out means none).
+  /// `(field, this value, other value)`; nil when they agree. Facts are compared, sentences are not.
+  /// Fields this line leaves out are not compared, except `findings` (left out means none).
   public func difference(from other: TraceStep) -> (field: String, trace: String, engine: String)? {
     func show(_ value: some Encodable) -> String { JSONText.line(value) }
     if iteration != other.iteration { return ("iteration", "\(iteration)", "\(other.iteration)") }
     if phase != other.phase { return ("phase", phase, other.phase) }
     if event.kind != other.event.kind { return ("event.kind", event.kind, other.event.kind) }
-    if event.text != other.event.text { return ("event.text", show(event.text), show(other.event.text)) }
+    if let request = event.request, request != other.event.request {
+      return ("event.request", request, other.event.request ?? "none")
+    }
     if event.result != other.event.result {
       return ("event.result", event.result.map(show) ?? "none", other.event.result.map(show) ?? "none")
     }
@@ -170,7 +186,7 @@ public struct TraceStep: Codable, Equatable, Sendable {
     }
     let mine = findings ?? []
     let theirs = other.findings ?? []
-    if mine != theirs {
+    if mine.count != theirs.count || zip(mine, theirs).contains(where: { !$0.matches($1) }) {
       return ("findings", mine.isEmpty ? "none" : show(mine), theirs.isEmpty ? "none" : show(theirs))
     }
     return nil
@@ -190,8 +206,18 @@ public struct TraceEnd: Codable, Equatable, Sendable {
   public var steps: Int
   /// True when the run is over after `steps` steps.
   public var done: Bool
-  /// Why the run ended, when `done`.
+  /// Why the run ended, when `done`: a code in version 2 (`all-requests-done`), a sentence in version 1.
   public var reason: String?
+
+  /// The version 2 code of an end reason.
+  public static func code(_ reason: EndReason) -> String {
+    switch reason {
+    case .allOperationsDone: return "all-operations-done"
+    case .allRequestsDone: return "all-requests-done"
+    case .stalled: return "stalled"
+    case .iterationLimit: return "iteration-limit"
+    }
+  }
 
   enum CodingKeys: String, CodingKey {
     case type, steps, done, reason

@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// A trace as read: the scenario of its header, the user actions that survive (in the form
 /// `Timeline(scenario:actions:)` takes), and the step lines that describe the run.
@@ -8,6 +9,8 @@ public struct Trace: Sendable {
   public var file: String
   /// The kvscope version (or other engine) that wrote it.
   public var recordedBy: String
+  /// The trace format version of the file: 1 (sentences) or 2 (facts).
+  public var version = TraceFormat.version
   public var scenario: Scenario
   /// User actions by the step after which they run.
   public var actions: [Int: UserAction] = [:]
@@ -208,10 +211,10 @@ private struct Parser {
     guard let version = raw.version else {
       throw error(number, "header: required key `version` is missing", key: "version")
     }
-    guard version == TraceFormat.version else {
+    guard TraceFormat.readableVersions.contains(version) else {
       throw error(
         number,
-        "trace format version \(version) is not supported; this kvscope reads version \(TraceFormat.version)",
+        "trace format version \(version) is not supported; this kvscope reads versions 1 and \(TraceFormat.version)",
         key: "version")
     }
     guard let (span, column) = JSONSpan.value(of: "scenario", in: bytes) else {
@@ -229,7 +232,7 @@ private struct Parser {
       let at = error.line == 1 && error.column > 0 ? column + error.column - 1 : column
       throw self.error(number, error.message, key: key, column: at)
     }
-    return Trace(file: file, recordedBy: raw.kvscope ?? "unknown", scenario: scenario)
+    return Trace(file: file, recordedBy: raw.kvscope ?? "unknown", version: version, scenario: scenario)
   }
 
   func line(

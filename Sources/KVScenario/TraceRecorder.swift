@@ -1,5 +1,6 @@
 import Foundation
 import KVEngine
+import KVText
 
 /// A problem writing a trace.
 public struct TraceWriteError: Error, CustomStringConvertible, Sendable {
@@ -80,8 +81,8 @@ public final class TraceRecorder {
     }
   }
 
-  /// Records an action the user applied at `step` (it ran as step `step + 1`); `timeline` is the
-  /// timeline after it.
+  /// Records an action the user applied after `step` (the boundary ``Timeline/apply(_:)`` returned: it
+  /// ran as step `step + 1`); `timeline` is the timeline after it.
   public func applied(step: Int, action: UserAction, timeline: Timeline) throws(TraceWriteError) {
     // The action line drops, for readers, the step lines after `step` and the actions from `step` on.
     stepsWritten = min(stepsWritten, step)
@@ -101,7 +102,9 @@ public final class TraceRecorder {
     try catchUp(timeline, to: overflow ? timeline.totalSteps : min(timeline.totalSteps, limit))
     let done = stepsWritten == timeline.totalSteps && timeline.final.isDone
     try write(
-      JSONText.line(TraceEnd(steps: stepsWritten, done: done, reason: done ? timeline.final.endReason : nil)))
+      JSONText.line(
+        TraceEnd(
+          steps: stepsWritten, done: done, reason: done ? timeline.final.endReason.map(TraceEnd.code) : nil)))
   }
 
   /// Writes a whole trace of `timeline` (header, actions, every step, end line) to `path`.

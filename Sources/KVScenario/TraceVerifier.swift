@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// The outcome of re-executing a trace.
 public enum TraceVerdict: Equatable, Sendable {
@@ -19,23 +20,31 @@ public enum TraceVerdict: Equatable, Sendable {
   }
 }
 
-/// Re-executes a trace's scenario and actions on the engine and compares each step line.
+/// Re-executes a trace's scenario and actions on the engine and compares each step line's facts.
 public enum TraceVerifier {
   public static func verify(_ trace: Trace) -> TraceVerdict {
     var state = EngineState(scenario: trace.scenario)
-    for (index, expected) in trace.steps.enumerated() {
-      let line = trace.stepLines[index]
-      // As `Timeline` does: the action recorded for this point runs first, as a step of its own.
-      guard Timeline.advance(&state, actions: trace.actions) else {
-        return .mismatch(
-          line: line, step: expected.step, field: "step", trace: "step \(expected.step) happens",
-          engine: "the run ended at step \(state.step) (\(state.endReason ?? "done"))")
-      }
-      if let difference = expected.difference(from: TraceStep(state)) {
-        return .mismatch(
-          line: line, step: expected.step, field: difference.field, trace: difference.trace,
-          engine: difference.engine)
-      }
+    var mismatch: TraceVerdict?
+    var index = 0
+    // One eager run, as `Timeline` gives the actions; each step is compared as it happens.
+    Timeline.run(
+      &state, to: trace.steps.count, actions: trace.actions,
+      observe: { engine in
+        guard mismatch == nil, index < trace.steps.count else { return }
+        let expected = trace.steps[index]
+        if let difference = expected.difference(from: TraceStep(engine)) {
+          mismatch = .mismatch(
+            line: trace.stepLines[index], step: expected.step, field: difference.field, trace: difference.trace,
+            engine: difference.engine)
+        }
+        index += 1
+      })
+    if let mismatch { return mismatch }
+    if index < trace.steps.count {
+      let expected = trace.steps[index]
+      return .mismatch(
+        line: trace.stepLines[index], step: expected.step, field: "step", trace: "step \(expected.step) happens",
+        engine: "the run ended at step \(state.step) (\(reason(state)))")
     }
     if let end = trace.end {
       var next = state
@@ -45,14 +54,19 @@ public enum TraceVerifier {
         return .mismatch(
           line: trace.endLine, step: end.steps, field: "done",
           trace: end.done ? "the run ends here" : "the run goes on",
-          engine: engineDone ? "the run ends here (\(state.endReason ?? "done"))" : "the run goes on")
+          engine: engineDone ? "the run ends here (\(reason(state)))" : "the run goes on")
       }
-      if end.done, let reason = end.reason, reason != state.endReason {
-        return .mismatch(
-          line: trace.endLine, step: end.steps, field: "reason", trace: JSONText.line(reason),
-          engine: JSONText.line(state.endReason ?? ""))
+      if end.done, let expected = end.reason, let actual = state.endReason {
+        let engine = trace.version >= 2 ? TraceEnd.code(actual) : Text.endReason(actual)
+        if expected != engine {
+          return .mismatch(
+            line: trace.endLine, step: end.steps, field: "reason", trace: JSONText.line(expected),
+            engine: JSONText.line(engine))
+        }
       }
     }
     return .verified(steps: trace.steps.count)
   }
+
+  static func reason(_ state: EngineState) -> String { state.endReason.map(Text.endReason) ?? "done" }
 }

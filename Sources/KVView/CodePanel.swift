@@ -1,7 +1,8 @@
 import KVEngine
+import KVText
 
-/// A short pseudo-Python listing of the routine the last step executed, with the line it ended on
-/// marked and the live values of the lines it ran.
+/// The routine of the policy's listing that the last step ran, with the line its anchor names marked
+/// and the live values of the step's facts.
 struct CodeListing: Equatable {
   struct Line: Equatable {
     var code: String
@@ -16,6 +17,13 @@ struct CodeListing: Equatable {
   var notes: [String] = []
 
   init(_ title: String) { self.title = title }
+
+  /// The lines of `routine`, with `values` by anchor and the line of `current` marked.
+  init(_ title: String, _ routine: Routine, current: Anchor?, values: [Anchor: String] = [:]) {
+    self.title = title
+    lines = routine.lines.map { Line(code: $0.code, value: $0.anchor.flatMap { values[$0] }) }
+    self.current = current.flatMap { anchor in routine.lines.firstIndex { $0.anchor == anchor } }
+  }
 
   mutating func add(_ code: String, _ value: String? = nil, current isCurrent: Bool = false) {
     if isCurrent { current = lines.count }
@@ -35,251 +43,80 @@ enum CodePanel {
 
   /// The listing for the state's last step.
   static func listing(_ s: EngineState) -> CodeListing {
-    let seed = s.policy == .astraiSeed
+    let listing = s.policyType.listing
     let ps = s.pageSize
-    func id(_ r: Int) -> String { r >= 0 && r < s.requests.count ? s.requests[r].id : "#\(r)" }
+    func id(_ r: Int) -> String { s.name(r) }
     func ids(_ rs: [Int]) -> String { CodePanel.capped(rs.map(id)) }
-    func list(_ xs: [Int]) -> String { CodePanel.list(xs) }
-    func pagesFor(_ n: Int) -> String {
-      "pages_for(\(n)) = (\(n) + \(ps) - 1) // \(ps) = \(s.pagesFor(n))"
-    }
+    func table(_ r: Int) -> [Int] { r < s.requests.count ? s.requests[r].pageTable : [] }
+    func pagesFor(_ n: Int) -> String { "pages_for(\(n)) = (\(n) + \(ps) - 1) // \(ps) = \(s.pagesFor(n))" }
 
     switch s.event.action {
     case .start:
       var c = CodeListing("PagedCache(n_pages=\(s.pool.count), page_size=\(ps))")
-      c.add("free_mask = (1 << n_pages) - 1", wordText(s, s.pool.count, all: true), current: true)
+      c.add("free_mask = (1 << n_pages) - 1", wordText(s, s.pool.count), current: true)
       c.add("refs = [0] * n_pages")
-      if !seed { c.add("lru, index = LinkedList(), {}") }
+      if s.pool.checked { c.add("lru, index = LinkedList(), {}") }
       c.add("def pages_for(n_tokens):")
       c.add("    return (n_tokens + page_size - 1) // page_size")
-      c.notes.append("policy \(s.policy.rawValue), max_batch \(s.scenario.scheduler.maxBatch)")
+      c.notes.append("policy \(s.policy), max_batch \(s.config.maxBatch)")
       return c
 
-    case .plan(let phase, let plan):
-      return planListing(s, phase, plan)
-
     case .alloc(let trace, let purpose):
+      var c = allocListing(s, trace)
       switch purpose {
-      case .grow(let r, let position, let needed, let have):
-        return growListing(s, r: r, position: position, needed: needed, have: have, trace: trace)
       case .admit(let r, let need, let have):
-        var c = allocListing(s, trace)
-        c.title = "alloc() <- alloc_n(\(need)) for \(id(r)), call \(have + 1) of \(need)"
+        c.title = "alloc() <- admission of \(id(r)), page \(have + 1) of \(need)"
         if have == 0 { c.notes.insert(pagesFor(s.requests[r].admissionLength), at: 0) }
-        return c
+      case .grow(let r, let position, let needed, let have):
+        c.title = "alloc() <- grow \(id(r)) to \(needed) page\(needed == 1 ? "" : "s") for position \(position)"
+        c.notes.insert("\(have) < " + pagesFor(position + 1), at: 0)
+        c.notes.append("\(id(r)).page_table = \(list(table(r)))")
       case .op(let index, let count):
-        var c = allocListing(s, trace)
         if count > 1 { c.title = "alloc() <- alloc_n(\(count)), call \(index + 1) of \(count)" }
-        return c
       }
+      if let caller = callerLine(s) { c.notes.insert("from: " + caller, at: 0) }
+      return c
 
     case .free(let trace, let request, let reason):
-      var c = CodeListing("free(\(trace.frame))")
+      var c = freeListing(s, trace)
       if let request { c.title += " <- \(reason?.rawValue ?? "release") \(id(request))" }
       if reason == .rollback && request == nil { c.title += " <- alloc_n rollback" }
-      let refChange = "\(trace.refBefore) -> \(trace.refAfter)"
-      if seed {
-        c.add("def free(idx):", "idx = \(trace.frame)")
-        c.add(
-          "    refs[idx] -= 1", refChange + (trace.refAfter < 0 ? "  (no check!)" : ""),
-          current: trace.refAfter != 0)
-        c.add("    if refs[idx] == 0:", trace.refAfter == 0 ? "True" : "False")
-        c.add(
-          "        free_mask |= 1 << idx",
-          trace.refAfter == 0 ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
-          current: trace.refAfter == 0)
-      } else {
-        let rejected = trace.misuse == .doubleFree || trace.misuse == .badIndex
-        c.add("def free(idx):", "idx = \(trace.frame)")
-        c.add(
-          "    if refs[idx] <= 0: raise DoubleFree", rejected ? "refs \(trace.refBefore): rejected" : nil,
-          current: rejected)
-        c.add("    refs[idx] -= 1", rejected ? nil : refChange, current: !rejected && trace.refAfter > 0)
-        c.add("    if refs[idx] == 0:", rejected ? nil : (trace.refAfter == 0 ? "True" : "False"))
-        c.add(
-          "        if idx in index: lru.append(idx)", trace.lru ? "cached: to the LRU tail" : nil,
-          current: trace.lru)
-        c.add(
-          "        else: free_mask |= 1 << idx",
-          !trace.lru && trace.refAfter == 0 && !rejected
-            ? maskChange(s, trace.frame, trace.wordBefore, trace.wordAfter) : nil,
-          current: !trace.lru && trace.refAfter == 0 && !rejected)
-      }
       if let request, request < s.requests.count {
-        c.notes.append("\(id(request)).page_table = \(list(s.requests[request].pageTable))")
+        c.notes.append("\(id(request)).page_table = \(pageTableText(table(request)))")
       }
       return c
 
     case .incRef(let trace, let request):
-      var c = CodeListing("inc_ref(\(trace.frame))" + (request.map { " <- prefix hit for \(id($0))" } ?? ""))
       let rejected = trace.misuse != nil && s.pool.checked
-      c.add("def inc_ref(idx):", "idx = \(trace.frame)")
-      if !seed {
-        c.add("    if free_mask >> idx & 1: raise FreeFrame", rejected ? "rejected" : nil, current: rejected)
-        c.add("    if idx in lru: lru.remove(idx)", trace.lru ? "leaves the LRU list" : nil)
-      }
-      c.add(
-        "    refs[idx] += 1", rejected ? nil : "\(trace.refBefore) -> \(trace.refAfter)", current: !rejected)
-      if trace.misuse == .incRefFreeFrame && !s.pool.checked {
-        c.notes.append("the frame is free: its bit stays set")
-      }
+      var values: [Anchor: String] = [.incRefEntry: "idx = \(trace.frame)"]
+      if rejected { values[.incRefReject] = "rejected" }
+      if trace.lru { values[.incRefLeaveLRU] = "leaves the LRU list" }
+      if !rejected { values[.incRefIncrement] = "\(trace.refBefore) -> \(trace.refAfter)" }
+      var c = routineListing(
+        s, .incRef, "inc_ref(\(trace.frame))" + (request.map { " <- prefix hit for \(id($0))" } ?? ""),
+        current: rejected ? .incRefReject : .incRefIncrement, values: values)
+      if trace.misuse == .incRefFreeFrame && !s.pool.checked { c.notes.append("the frame is free: its bit stays set") }
       return c
 
     case .allocNResult(let count, let frames):
-      var c = CodeListing("alloc_n(\(count))")
-      c.add("def alloc_n(n):", "n = \(count)")
-      c.add("    pages = []")
-      c.add("    for _ in range(n):")
-      c.add("        p = alloc()")
-      c.add("        if p < 0:")
-      c.add("            for q in pages: free(q)")
-      c.add(
-        "            return []", frames.isEmpty && count > 0 ? "failed" : nil,
-        current: frames.isEmpty && count > 0)
-      c.add("        pages.append(p)")
-      c.add("    return pages", frames.isEmpty ? nil : list(frames), current: !(frames.isEmpty && count > 0))
-      return c
+      let failed = frames.isEmpty && count > 0
+      return routineListing(
+        s, .allocN, "alloc_n(\(count))", current: failed ? .allocNFail : .allocNReturn,
+        values: [.allocNEntry: "n = \(count)", failed ? .allocNFail : .allocNReturn: failed ? "failed" : list(frames)])
 
-    case .lookup(let r, let hits, let need, let available, let admitted):
-      var c = pagedRefillListing(s)
-      c.title = "refill: admit \(id(r))?"
-      c.setValue(2, "\(id(r))")
-      c.setValue(3, s.scenario.scheduler.prefixCache ? list(hits) : "prefix cache off: []")
-      c.setValue(4, "\(need)")
-      c.setValue(5, "\(need) > \(available): \(need > available ? "wait" : "no")")
-      c.current = admitted ? 6 : 5
-      let length = r < s.requests.count ? s.requests[r].admissionLength : 0
+    case .plan(.done, .done(let reason)):
+      var c = CodeListing("done")
+      c.add("# \(Text.endReason(reason))", nil, current: true)
       c.notes.append(
-        "need = " + pagesFor(length) + " - \(hits.count) hit\(hits.count == 1 ? "" : "s") = \(need)")
-      c.notes.append("available = \(s.pool.freeCount) free + \(s.pool.lru.count) in LRU")
-      return c
-
-    case .admitted(let r, let pages, let hitPages):
-      var c = seed ? seedRefillListing(s) : pagedRefillListing(s)
-      c.title = "refill: \(id(r)) admitted"
-      let table = r < s.requests.count ? s.requests[r].pageTable : []
-      if seed {
-        c.setValue(7, list(table))
-        c.setValue(8, "active = \(ids(s.active))")
-        c.current = 8
-      } else {
-        c.setValue(8, list(table))
-        c.setValue(9, "active = \(ids(s.active))")
-        c.current = 9
-      }
-      c.notes.append("\(id(r)): \(pages) page\(pages == 1 ? "" : "s"), \(hitPages) from the prefix cache")
-      return c
-
-    case .refillFailed(let r, let lost):
-      var c = seedRefillListing(s)
-      c.title = "refill: alloc_n failed for \(id(r))"
-      c.setValue(5, "[]")
-      c.setValue(6, "\(id(r)) back to the head" + (lost.isEmpty ? "" : "; \(ids(lost)) lost!"))
-      c.current = 6
-      if !seed { c = CodeListing("refill: \(id(r)) back to the head of the queue") }
-      if !lost.isEmpty { c.notes.append("popped \(ids(lost)) are neither admitted nor re-queued") }
-      return c
-
-    case .prefill(let r, let from, let to):
-      var c = CodeListing("prefill \(id(r))")
-      let table = r < s.requests.count ? s.requests[r].pageTable : []
-      c.add("def prefill(task):")
-      c.add("    start = task.computed", "\(from)")
-      c.add("    for pos in range(start, len(task.prompt)):", "\(from)..\(max(from, to - 1))")
-      c.add("        page = task.page_table[pos // page_size]")
-      c.add("        write_kv(page, pos % page_size)", "pages \(list(table))", current: true)
-      c.add("    task.computed = len(task.prompt)", "\(to)")
-      if to > from, ps > 0 {
-        c.notes.append("pages \(from / ps)..\((to - 1) / ps) of \(list(table)) hold tokens \(from)-\(to - 1)")
-      }
-      return c
-
-    case .record(let r, let pages, let recorded):
-      var c = CodeListing("record \(id(r)) in the prefix cache")
-      c.add("def record(req):")
-      c.add("    h = 0")
-      c.add("    for i in range(len(req.prompt) // page_size):", "\(pages) full page\(pages == 1 ? "" : "s")")
-      c.add("        h = hash(h, req.prompt[i*ps:(i+1)*ps])")
-      c.add("        index.setdefault(h, req.page_table[i])", "\(recorded) new", current: true)
-      c.notes.append("a partial last page is never recorded")
-      return c
-
-    case .write(let r, let position, let pages, let outOfBounds, let growthNeeded):
-      let table = r < s.requests.count ? s.requests[r].pageTable : []
-      let page = ps > 0 ? position / ps : 0
-      let frameText =
-        outOfBounds.map { "page \(page) missing: -1 -> frame \($0)!" }
-        ?? (page < table.count ? "page \(page) -> frame \(table[page])" : "page \(page)")
-      if seed {
-        var c = seedDecodeListing(s)
-        c.title = "decode \(id(r))"
-        c.setValue(4, "pos = \(position), " + frameText)
-        c.setValue(5, "output -> \(r < s.requests.count ? s.requests[r].output : 0)")
-        if let needed = growthNeeded {
-          c.setValue(6, "pos = \(position + 1)")
-          c.notes.append(
-            pagesFor(position + 2) + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"))
-        }
-        c.current = 4
-        return c
-      }
-      var c = pagedDecodeListing(s)
-      c.title = "decode \(id(r))"
-      c.setValue(1, "\(position)")
-      c.setValue(2, pagesFor(position + 1))
-      c.setValue(3, "\(pages) < \(s.pagesFor(position + 1)): no")
-      c.setValue(7, frameText)
-      c.current = 7
-      return c
-
-    case .growthFailed(let r, let position, let outcome):
-      if seed {
-        var c = seedGrowListing()
-        c.title = "maybe_alloc_page(\(id(r)), \(position))"
-        c.setValue(1, pagesFor(position + 1))
-        c.setValue(3, "-1")
-        c.setValue(4, "failure ignored!")
-        c.current = 4
-        c.notes.append("the next write at position \(position) is out of bounds")
-        return c
-      }
-      var c = pagedDecodeListing(s)
-      c.title = "decode \(id(r)): out of memory"
-      c.setValue(1, "\(position)")
-      c.setValue(2, pagesFor(position + 1))
-      c.setValue(4, "-1")
-      switch outcome {
-      case .preempt(let victim): c.setValue(5, "preempt \(id(victim))")
-      case .abort: c.setValue(5, "abort \(id(r))")
-      case .wait: c.setValue(5, "wait: retry next iteration")
-      case .ignored: c.setValue(5, "ignored")
-      }
-      c.current = 5
-      c.notes.append("on_oom = \(s.scenario.scheduler.onOOM.rawValue)")
-      return c
-
-    case .preempted(let r, let forRequest, let tokens):
-      var c = CodeListing("on_oom: preempt \(id(r)) for \(id(forRequest))")
-      c.add("def preempt(victim):", "victim = \(id(r))")
-      c.add("    for p in reversed(victim.page_table): free(p)")
-      c.add("    victim.computed = 0", "\(tokens) tokens to recompute")
-      c.add("    running.remove(victim)")
-      c.add("    waiting.appendleft(victim)", "waiting = \(ids(Array(s.waiting.prefix(8))))", current: true)
-      c.notes.append("no new request is admitted in this iteration")
-      return c
-
-    case .retired(let r, let status):
-      var c = cleanupListing(s)
-      c.title = "cleanup: \(id(r)) \(status.rawValue)"
-      c.setValue(4, "active = \(ids(s.active))")
-      c.current = 4
+        "\(s.stats.iterations) iterations, \(s.stats.decodedTokens) tokens decoded, peak \(s.stats.peakFramesInUse) frames in use"
+      )
       return c
 
     case .aborted(let r):
       var c = CodeListing("abort \(id(r))")
       c.add("def abort(req):")
       c.add("    if req in waiting: waiting.remove(req)")
-      c.add("    else: req.abort_requested = True", "pages freed at cleanup", current: true)
+      c.add("    else: free_request(req)", "pages freed next", current: true)
       return c
 
     case .added(let r):
@@ -291,228 +128,187 @@ enum CodePanel {
         spec.map { "\($0.id), \($0.prompt.count) tokens, \($0.output) out" }, current: true)
       c.notes.append(pagesFor(spec?.prompt.count ?? 0))
       return c
+
+    default:
+      guard let anchor = s.event.anchor, let (routine, _) = listing.locate(anchor) else {
+        var c = CodeListing("step \(s.step)")
+        c.add("# " + s.eventText, nil, current: true)
+        return c
+      }
+      var c = CodeListing(routine.name, routine, current: anchor, values: [anchor: value(s)])
+      c.title = title(s) ?? routine.name
+      c.notes = notes(s)
+      return c
     }
   }
 
-  // MARK: Listings
+  /// The code of the policy line that called the allocator in this step.
+  static func callerLine(_ s: EngineState) -> String? {
+    guard let anchor = s.event.anchor, let (routine, line) = s.policyType.listing.locate(anchor) else { return nil }
+    return String(routine.lines[line].code.drop(while: { $0 == " " }))
+  }
+
+  /// The live value shown on the step's own line of a policy routine.
+  static func value(_ s: EngineState) -> String {
+    func ids(_ rs: [Int]) -> String { CodePanel.capped(rs.map(s.name)) }
+    switch s.event.action {
+    case .plan(_, .cleanup(_, _, let releasing, _)):
+      return releasing.isEmpty ? "active = \(ids(s.active)), none done" : "done: \(ids(releasing))"
+    case .plan(_, .refill(let available, let popped, let skipped)):
+      if skipped { return "True: skip" }
+      if let popped { return "available = \(available): \(ids(popped))" }
+      return "\(s.active.count) < \(s.config.maxBatch), \(s.waiting.count) waiting"
+    case .plan(_, .prefill(let chosen)): return ids(chosen)
+    case .plan(_, .decode(let groups, let chosen)):
+      if s.config.decode == .all { return ids(chosen) }
+      return groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ") + " -> \(ids(chosen))"
+    case .lookup(_, let hits, let need, let available, let admitted):
+      return "hits \(list(hits)), \(need) > \(available): \(admitted ? "no, admit" : "wait")"
+    case .admitted(let r, _, _): return "\(list(s.requests[r].pageTable)); active = \(ids(s.active))"
+    case .refillFailed(let r, let lost):
+      return "\(s.name(r)) back to the head" + (lost.isEmpty ? "" : "; \(ids(lost)) lost!")
+    case .prefill(_, let from, let to): return "tokens \(from)..\(max(from, to - 1))"
+    case .record(_, let pages, let recorded): return "\(pages) full, \(recorded) new"
+    case .write(let r, let position, _, let outOfBounds, _):
+      let page = position / s.pageSize
+      let table = s.requests[r].pageTable
+      if let frame = outOfBounds { return "pos \(position): page \(page) missing, -1 -> frame \(frame)!" }
+      return "pos \(position) -> page \(page)" + (page < table.count ? " = frame \(table[page])" : "")
+    case .growthFailed(let r, _, let outcome):
+      switch outcome {
+      case .ignored: return "-1: failure ignored!"
+      case .preempt(let victim): return "-1: preempt \(s.name(victim))"
+      case .abort: return "-1: abort \(s.name(r))"
+      case .wait: return "-1: wait, retry next iteration"
+      }
+    case .preempted(_, _, let tokens): return "\(tokens) tokens to recompute; waiting = \(ids(Array(s.waiting.prefix(8))))"
+    case .retired(_, let status): return "\(status.rawValue); active = \(ids(s.active))"
+    default: return ""
+    }
+  }
+
+  static func title(_ s: EngineState) -> String? {
+    switch s.event.action {
+    case .plan(.cleanup, _): return "cleanup (iteration \(s.iteration))"
+    case .plan(.refill, .refill(_, _, true)): return "refill: skipped after a preemption"
+    case .lookup(let r, _, _, _, _): return "refill: admit \(s.name(r))?"
+    case .admitted(let r, _, _): return "refill: \(s.name(r)) admitted"
+    case .refillFailed(let r, _): return "refill: admission of \(s.name(r)) failed"
+    case .prefill(let r, _, _): return "prefill \(s.name(r))"
+    case .record(let r, _, _): return "record \(s.name(r)) in the prefix cache"
+    case .write(let r, _, _, _, _): return "decode \(s.name(r))"
+    case .growthFailed(let r, _, _): return "decode \(s.name(r)): out of memory"
+    case .preempted(let r, let other, _): return "preempt \(s.name(r)) for \(s.name(other))"
+    case .retired(let r, let status): return "cleanup: \(s.name(r)) \(status.rawValue)"
+    default: return nil
+    }
+  }
+
+  static func notes(_ s: EngineState) -> [String] {
+    let ps = s.pageSize
+    switch s.event.action {
+    case .plan(_, .cleanup(let arrived, let aborted, _, let idleUntil)):
+      var notes: [String] = []
+      if !arrived.isEmpty {
+        notes.append(
+          "arrived: \(capped(arrived.map(s.name))) -> waiting = \(capped(s.waiting.prefix(12).map(s.name)))")
+      }
+      if !aborted.isEmpty { notes.append("aborted: \(capped(aborted.map(s.name)))") }
+      if let idleUntil { notes.append("nothing to run: idle until iteration \(idleUntil)") }
+      return notes
+    case .lookup(let r, let hits, let need, _, _):
+      let length = r < s.requests.count ? s.requests[r].admissionLength : 0
+      return [
+        "need = pages_for(\(length)) = \(s.pagesFor(length)) - \(hits.count) hit\(hits.count == 1 ? "" : "s") = \(need)",
+        "available = \(s.pool.freeCount) free + \(s.pool.lru.count) in LRU",
+      ]
+    case .admitted(let r, let pages, let hitPages):
+      let hits = s.pool.checked ? ", \(hitPages) from the prefix cache" : ""
+      return ["\(s.name(r)): \(pages) page\(pages == 1 ? "" : "s")\(hits)"]
+    case .refillFailed(_, let lost):
+      return lost.isEmpty ? [] : ["popped \(capped(lost.map(s.name))) are neither admitted nor re-queued"]
+    case .prefill(let r, let from, let to):
+      let table = s.requests[r].pageTable
+      guard to > from, ps > 0 else { return [] }
+      return ["pages \(from / ps)..\((to - 1) / ps) of \(list(table)) hold tokens \(from)-\(to - 1)"]
+    case .record: return ["a partial last page is never recorded"]
+    case .write(let r, let position, let pages, _, let growthNeeded):
+      guard let needed = growthNeeded else { return [] }
+      return [
+        "\(s.name(r)).output -> \(s.requests[r].output)",
+        "pages_for(\(position + 2)) = \(needed)" + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"),
+      ]
+    case .growthFailed(_, let position, let outcome):
+      if outcome == .ignored { return ["the next write at position \(position) is out of bounds"] }
+      return ["on_oom = \(s.config.onOOM.rawValue)"]
+    case .preempted: return ["no new request is admitted in the next iteration"]
+    default: return []
+    }
+  }
+
+  // MARK: Allocator routines
+
+  static func routineListing(
+    _ s: EngineState, _ kind: AllocatorRoutine, _ title: String, current: Anchor, values: [Anchor: String]
+  ) -> CodeListing {
+    guard let routine = s.policyType.listing.routine(kind) else { return CodeListing(title) }
+    return CodeListing(title, routine, current: current, values: values)
+  }
 
   static func allocListing(_ s: EngineState, _ t: AllocTrace) -> CodeListing {
-    var c = CodeListing("alloc()")
     let failed = t.frame < 0
     let evicted = t.frame >= 0 && t.lsb == 0
     let before = bits(s, t.wordIndex, t.wordBefore)
-    if s.policy == .astraiSeed {
-      c.add("def alloc():")
-      c.add("    lsb = free_mask & -free_mask", failed ? "0" : "0b" + String(t.lsb, radix: 2))
-      c.add("    if lsb == 0: return -1", failed ? "-1" : nil, current: failed)
-      c.add("    idx = lsb.bit_length() - 1", failed ? nil : "\(t.frame)")
-      c.add("    free_mask ^= lsb", failed ? nil : "-> " + bits(s, t.wordIndex, t.wordAfter))
-      c.add("    refs[idx] = 1")
-      c.add("    return idx", failed ? nil : "frame \(t.frame)", current: !failed)
+    var values: [Anchor: String] = [:]
+    let current: Anchor
+    if failed {
+      values[.allocMaskTest] = "0"
+      values[.allocLSB] = "0"
+      values[.allocFail] = "-1"
+      current = .allocFail
+    } else if evicted {
+      values[.allocMaskTest] = "0"
+      values[.allocLRUTest] = "evict the LRU head"
+      values[.allocEvict] = "\(t.frame)"
+      values[.allocUnindex] = t.evictedKey.map(Text.shortKey)
+      current = .allocEvict
     } else {
-      c.add("def alloc():")
-      c.add("    if free_mask:", failed || evicted ? "0" : before)
-      c.add("        lsb = free_mask & -free_mask", failed || evicted ? nil : "0b" + String(t.lsb, radix: 2))
-      c.add("        idx = lsb.bit_length() - 1", failed || evicted ? nil : "\(t.frame)")
-      c.add("        free_mask ^= lsb", failed || evicted ? nil : "-> " + bits(s, t.wordIndex, t.wordAfter))
-      c.add("    elif lru:", evicted ? "evict the LRU head" : nil)
-      c.add("        idx = lru.pop_head()", evicted ? "\(t.frame)" : nil, current: evicted)
-      c.add("        del index[key[idx]]", t.evictedKey.map { EngineStateKey.short($0) })
-      c.add("    else: return -1", failed ? "-1" : nil, current: failed)
-      c.add("    refs[idx] = 1")
-      c.add("    return idx", failed ? nil : "frame \(t.frame)", current: !failed && !evicted)
+      values[.allocMaskTest] = before
+      values[.allocLSB] = "0b" + String(t.lsb, radix: 2)
+      values[.allocIndex] = "\(t.frame)"
+      values[.allocClear] = "-> " + bits(s, t.wordIndex, t.wordAfter)
+      values[.allocReturn] = "frame \(t.frame)"
+      current = .allocReturn
     }
+    var c = routineListing(s, .alloc, "alloc()", current: current, values: values)
     if !failed && !evicted {
       let w = t.wordIndex > 0 ? "word \(t.wordIndex): " : ""
-      c.notes.append(
-        "\(w)lsb = \(before) & -\(before) = 0b\(String(t.lsb, radix: 2)) -> idx \(t.frame)")
+      c.notes.append("\(w)lsb = \(before) & -\(before) = 0b\(String(t.lsb, radix: 2)) -> idx \(t.frame)")
     }
-    if failed { c.notes.append("no free frame" + (s.policy == .paged ? " and nothing cached to evict" : "")) }
+    if failed { c.notes.append("no free frame" + (s.pool.checked ? " and nothing cached to evict" : "")) }
+    if let key = t.evictedKey { c.notes.append("evicted cached frame \(t.frame), key \(Text.shortKey(key))") }
     return c
   }
 
-  static func growListing(
-    _ s: EngineState, r: Int, position: Int, needed: Int, have: Int, trace: AllocTrace
-  ) -> CodeListing {
-    let id = r < s.requests.count ? s.requests[r].id : "#\(r)"
-    let table = r < s.requests.count ? s.requests[r].pageTable : []
-    let ps = s.pageSize
-    var c: CodeListing
-    let allocNote = allocListing(s, trace).notes
-    if s.policy == .astraiSeed {
-      c = seedGrowListing()
-      c.title = "maybe_alloc_page(\(id), pos=\(position))"
-      c.setValue(1, "pages_for(\(position + 1)) = \(needed)")
-      c.setValue(2, "\(have) < \(needed)")
-      c.setValue(3, "alloc page \(trace.frame)")
-      c.setValue(5, "\(have) -> \(have + 1): \(list(table))")
-      c.current = 3
+  static func freeListing(_ s: EngineState, _ t: RefTrace) -> CodeListing {
+    let rejected = t.misuse == .doubleFree || t.misuse == .badIndex
+    let toMask = !t.lru && t.refAfter == 0 && !rejected
+    var values: [Anchor: String] = [.freeEntry: "idx = \(t.frame)"]
+    if rejected {
+      values[.freeReject] = "refs \(t.refBefore): rejected"
     } else {
-      c = pagedDecodeListing(s)
-      c.title = "decode \(id): grow before the write"
-      c.setValue(1, "\(position)")
-      c.setValue(2, "pages_for(\(position + 1)) = \(needed)")
-      c.setValue(3, "\(have) < \(needed)")
-      c.setValue(4, "frame \(trace.frame)")
-      c.setValue(6, list(table))
-      c.current = 4
+      values[.freeDecrement] = "\(t.refBefore) -> \(t.refAfter)" + (t.refAfter < 0 ? "  (no check!)" : "")
+      values[.freeIfZero] = t.refAfter == 0 ? "True" : "False"
+      if t.lru { values[.freeToLRU] = "cached: to the LRU tail" }
+      if toMask { values[.freeMaskSet] = maskChange(s, t.frame, t.wordBefore, t.wordAfter) }
     }
-    c.notes.append("pages_for(\(position + 1)) = (\(position + 1) + \(ps) - 1) // \(ps) = \(needed)")
-    c.notes += allocNote
-    if let key = trace.evictedKey {
-      c.notes.append("evicted cached frame \(trace.frame), key \(EngineStateKey.short(key))")
-    }
-    c.notes.append(
-      "\(id).page_table: \(list(Array(table.dropLast()))) -> \(list(table)) (\(table.count) pages -> can hold \(table.count * ps) tokens)"
-    )
-    return c
+    let current: Anchor = rejected ? .freeReject : t.lru ? .freeToLRU : toMask ? .freeMaskSet : .freeDecrement
+    return routineListing(s, .free, "free(\(t.frame))", current: current, values: values)
   }
 
-  static func seedGrowListing() -> CodeListing {
-    var c = CodeListing("maybe_alloc_page")
-    c.add("def maybe_alloc_page(task, pos):")
-    c.add("    needed = pages_for(pos + 1)")
-    c.add("    while len(task.page_table) < needed:")
-    c.add("        p = alloc()")
-    c.add("        if p < 0: break")
-    c.add("        task.page_table.append(p)")
-    return c
-  }
-
-  static func pagedDecodeListing(_ s: EngineState) -> CodeListing {
-    var c = CodeListing("decode")
-    c.add("def decode_one(req):")
-    c.add("    pos = req.computed")
-    c.add("    needed = pages_for(pos + 1)")
-    c.add("    while len(req.page_table) < needed:")
-    c.add("        p = alloc()")
-    c.add("        if p < 0: return on_oom(req)")
-    c.add("        req.page_table.append(p)")
-    c.add("    write_kv(req.page_table[pos // page_size], pos)")
-    c.add("    req.computed = pos + 1")
-    return c
-  }
-
-  static func seedDecodeListing(_ s: EngineState) -> CodeListing {
-    var c = CodeListing("decode")
-    c.add("def decode():")
-    c.add("    groups = group_by(active, key=next_pos)")
-    c.add("    batch = max(groups, key=len)")
-    c.add("    for task in batch:")
-    c.add("        write_kv(task.page_table, pos)")
-    c.add("        task.output += 1")
-    c.add("        maybe_alloc_page(task, pos + 1)")
-    return c
-  }
-
-  static func seedRefillListing(_ s: EngineState) -> CodeListing {
-    var c = CodeListing("refill")
-    c.add("def refill():")
-    c.add("    available = max_batch - len(active)")
-    c.add("    popped = pop(waiting, available)")
-    c.add("    for task in popped:")
-    c.add("        n = pages_for(task.prompt_len)")
-    c.add("        pages = alloc_n(n)")
-    c.add("        if not pages: waiting.appendleft(task); break")
-    c.add("        task.page_table = pages")
-    c.add("        active.append(task)")
-    return c
-  }
-
-  static func pagedRefillListing(_ s: EngineState) -> CodeListing {
-    var c = CodeListing("refill")
-    c.add("def refill():")
-    c.add("    while len(active) < max_batch and waiting:")
-    c.add("        req = waiting[0]")
-    c.add("        hits = prefix_lookup(req)")
-    c.add("        need = pages_for(len(req)) - len(hits)")
-    c.add("        if need > free + len(lru): break")
-    c.add("        waiting.popleft()")
-    c.add("        for f in hits: inc_ref(f)")
-    c.add("        req.page_table = hits + alloc_n(need)")
-    c.add("        active.append(req)")
-    return c
-  }
-
-  static func cleanupListing(_ s: EngineState) -> CodeListing {
-    var c = CodeListing("cleanup")
-    c.add("def cleanup():")
-    c.add("    for task in list(active):")
-    c.add("        if task.done or task.aborted:")
-    c.add(
-      s.policy == .astraiSeed
-        ? "            for p in task.page_table: free(p)"
-        : "            for p in reversed(task.page_table): free(p)")
-    c.add("            active.remove(task)")
-    return c
-  }
-
-  static func planListing(_ s: EngineState, _ phase: Phase, _ plan: PhasePlan) -> CodeListing {
-    func id(_ r: Int) -> String { r >= 0 && r < s.requests.count ? s.requests[r].id : "#\(r)" }
-    func ids(_ rs: [Int]) -> String { CodePanel.capped(rs.map(id)) }
-    let seed = s.policy == .astraiSeed
-    switch plan {
-    case .cleanup(let arrived, let aborted, let releasing, let idleUntil):
-      var c = cleanupListing(s)
-      c.title = "cleanup (iteration \(s.iteration))"
-      c.setValue(1, "active = \(ids(s.active))")
-      c.setValue(2, releasing.isEmpty ? "none done" : ids(releasing))
-      c.current = releasing.isEmpty ? 1 : 3
-      if !arrived.isEmpty {
-        c.notes.append("arrived: \(ids(arrived)) -> waiting = \(ids(Array(s.waiting.prefix(12))))")
-      }
-      if !aborted.isEmpty { c.notes.append("aborted: \(ids(aborted))") }
-      if let idleUntil { c.notes.append("nothing to run: idle until iteration \(idleUntil)") }
-      return c
-    case .refill(let available, let popped, let skipped):
-      if seed {
-        var c = seedRefillListing(s)
-        c.title = "refill"
-        c.setValue(1, "\(s.scenario.scheduler.maxBatch) - \(s.active.count) = \(available)")
-        c.setValue(2, ids(popped))
-        c.current = 2
-        return c
-      }
-      var c = pagedRefillListing(s)
-      c.title = skipped ? "refill: skipped after a preemption" : "refill"
-      c.setValue(1, "\(s.active.count) < \(s.scenario.scheduler.maxBatch), \(s.waiting.count) waiting")
-      c.current = 1
-      return c
-    case .prefill(let chosen):
-      var c = CodeListing("prefill")
-      c.add("def prefill_phase():")
-      c.add(
-        seed
-          ? "    fresh = [t for t in active if t.output == 0]"
-          : "    fresh = [r for r in active if not r.prefilled]",
-        ids(chosen), current: true)
-      c.add(seed ? "    for group in group_by(fresh, prompt_len):" : "    for req in fresh:")
-      c.add(seed ? "        prefill(group)" : "        prefill(req)")
-      return c
-    case .decode(let groups, let chosen):
-      if seed {
-        var c = seedDecodeListing(s)
-        c.title = "decode: choose the batch"
-        c.setValue(1, groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " "))
-        c.setValue(2, ids(chosen))
-        c.current = 2
-        return c
-      }
-      var c = CodeListing("decode")
-      c.add("def decode_phase():")
-      c.add(
-        s.scenario.scheduler.decode == .all ? "    batch = list(active)" : "    batch = max(groups, key=len)",
-        ids(chosen), current: true)
-      c.add("    for req in batch: decode_one(req)")
-      return c
-    case .done(let reason):
-      var c = CodeListing("done")
-      c.add("# \(reason)", nil, current: true)
-      c.notes.append(
-        "\(s.stats.iterations) iterations, \(s.stats.decodedTokens) tokens decoded, peak \(s.stats.peakFramesInUse) frames in use"
-      )
-      return c
-    }
+  /// A page table with released entries shown as `-`.
+  static func pageTableText(_ table: [Int]) -> String {
+    capped(table.map { $0 == RequestState.releasedEntry ? "-" : String($0) })
   }
 
   // MARK: Values
@@ -525,7 +321,7 @@ enum CodePanel {
     return "0b" + String(repeating: "0", count: max(0, width - text.count)) + text
   }
 
-  static func wordText(_ s: EngineState, _ n: Int, all: Bool) -> String {
+  static func wordText(_ s: EngineState, _ n: Int) -> String {
     if n <= 16 { return bits(s, 0, n >= 64 ? ~0 : (UInt64(1) << UInt64(n)) - 1) }
     return "\(n) ones"
   }
@@ -533,19 +329,5 @@ enum CodePanel {
   static func maskChange(_ s: EngineState, _ frame: Int, _ before: UInt64, _ after: UInt64) -> String {
     let wi = max(0, frame) / 64
     return "\(bits(s, wi, before)) -> \(bits(s, wi, after))"
-  }
-}
-
-extension CodeListing {
-  mutating func setValue(_ line: Int, _ value: String?) {
-    guard line >= 0, line < lines.count else { return }
-    lines[line].value = value
-  }
-}
-
-enum EngineStateKey {
-  static func short(_ key: UInt64) -> String {
-    let hex = String(key, radix: 16)
-    return "0x" + String((String(repeating: "0", count: max(0, 16 - hex.count)) + hex).prefix(8))
   }
 }

@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// Who holds each frame, computed once per render from the page tables: O(total pages), never
 /// O(frames x requests).

@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// What the run loop must do after a key.
 public enum ControllerEffect: Equatable, Sendable {
@@ -129,7 +130,7 @@ public struct LiveController: Sendable {
     }
     seek(finding.step)
     view.message = StatusMessage(
-      "step \(finding.step): \(finding.kind.rawValue): \(finding.message)", isError: true)
+      "step \(finding.step): \(timeline.current.describe(finding))", isError: true)
   }
 
   /// To the start of the next (previous) iteration during which a request was preempted.
@@ -286,9 +287,11 @@ public struct LiveController: Sendable {
     case .action(let action):
       let step = timeline.current.step
       view.playing = false
-      timeline.apply(action)
-      view.message = StatusMessage(timeline.current.eventText)
-      return [.applied(step: step, action: action)]
+      // An action runs between two operations: given inside one, it waits for the end of it.
+      let at = timeline.apply(action)
+      let wait = at > step ? "after the operation under way (step \(at)): " : ""
+      view.message = StatusMessage(wait + timeline.current.eventText)
+      return [.applied(step: at, action: action)]
     case .find(let r):
       view.selectedRequest = r
       let table = timeline.current.requests[r].pageTable

@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// Sparklines of the whole run, one value per iteration from `Timeline.samples`: frames in use at the
 /// start of each iteration, prefix-hit pages and preemptions during each iteration (the difference of
@@ -18,7 +19,7 @@ struct RunStrip {
     guard !timeline.scenario.isAllocatorOnly, timeline.samples.count >= 2 else { return 0 }
     let scheduler = timeline.scenario.scheduler
     var rows = 1
-    if scheduler.policy == .paged {
+    if scheduler.policyType.capabilities.contains(.preemption) {
       rows += 1
       if scheduler.prefixCache { rows += 1 }
     }
@@ -59,7 +60,7 @@ struct RunStrip {
     let bucket = bucket(count: n, width: width)
     let cellCount = (n + bucket - 1) / bucket
     let scheduler = timeline.scenario.scheduler
-    let withPreemptions = scheduler.policy == .paged
+    let withPreemptions = scheduler.policyType.capabilities.contains(.preemption)
     let withHits = withPreemptions && scheduler.prefixCache
     var frames = [Int](repeating: 0, count: cellCount)
     var hits = [Int](repeating: 0, count: withHits ? cellCount : 0)

@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// The renderer: a pure function from the timeline's current state and the view to a grid of cells.
 /// No curses, no I/O; the live view and `kvscope frame` both draw with it, so the text is exact and
@@ -69,12 +70,13 @@ public enum Screen {
 struct LogEntry {
   var step: Int
   var text: String
-  var findings: [Finding]
+  /// The step's findings as sentences.
+  var findings: [String]
 
   init(_ state: EngineState) {
     step = state.step
     text = state.eventText
-    findings = state.findings
+    findings = state.findings.map(state.describe)
   }
 }
 
@@ -346,7 +348,7 @@ struct ScreenBuilder {
       detailedStarts[r] = detailed.count
       let request = state.requests[r]
       let table = request.pageTable
-      let pages = table.count
+      let pages = table.lazy.filter { $0 != RequestState.releasedEntry }.count
       let held = "\(Fmt.grouped(request.computed)) tokens"
       let capacity = "\(pages) page\(pages == 1 ? "" : "s") -> can hold \(Fmt.grouped(pages * ps)) tokens"
       let summary = held + ", " + capacity
@@ -416,18 +418,20 @@ struct ScreenBuilder {
   }
 
   /// Linear in what is shown, not in the table's length.
+  /// A page table as a list; a released entry (the rest of the table is being freed) shows as `-`.
   func listText(_ values: [Int], room: Int) -> String {
+    func entry(_ v: Int) -> String { v == RequestState.releasedEntry ? "-" : String(v) }
     if values.count <= 64 {
-      let whole = "[" + values.map(String.init).joined(separator: ", ") + "]"
+      let whole = "[" + values.map(entry).joined(separator: ", ") + "]"
       if whole.count <= room { return whole }
     }
-    let tail = values.last.map(String.init) ?? ""
+    let tail = values.last.map(entry) ?? ""
     // "[" + head items joined by ", " + ", …, tail]" (or "[…, tail]" with no head item).
     let closing = 2 + g.ellipsis.count + 2 + tail.count + 1
     var text = "["
     var length = 1
     for v in values.dropLast() {
-      let item = String(v)
+      let item = entry(v)
       let added = (length == 1 ? 0 : 2) + item.count
       if length + added + closing > room { break }
       if length > 1 { text += ", " }
@@ -532,7 +536,7 @@ struct ScreenBuilder {
       "decoded \(Fmt.grouped(st.decodedTokens))", "admitted \(st.admissions)",
       "peak \(st.peakFramesInUse) frames",
     ]
-    if s.policy == .paged {
+    if s.policyType.capabilities.contains(.preemption) {
       items += ["evictions \(st.evictions)", "preemptions \(st.preemptions)"]
       if s.scenario.scheduler.prefixCache { items.append("prefix hits \(st.prefixHitPages) pages") }
     }
@@ -545,7 +549,7 @@ struct ScreenBuilder {
       statsLine += (statsLine.isEmpty ? "" : "  ") + item
     }
     if !statsLine.isEmpty { lines.append((statsLine, TextStyle(.dim))) }
-    if let reason = s.endReason { lines.append(("ended: \(reason)", TextStyle(.accent, bold: true))) }
+    if let reason = s.endReason { lines.append(("ended: \(Text.endReason(reason))", TextStyle(.accent, bold: true))) }
     // One row per request that has arrived.
     let arrived = s.requests.indices.filter { s.requests[$0].status != .pending }.prefix(500)
     if !arrived.isEmpty && width >= 40 {
@@ -684,7 +688,7 @@ struct ScreenBuilder {
           isCurrent ? TextStyle(.accent, bold: true) : TextStyle(.normal)
         ))
       for finding in s.findings {
-        for piece in Fmt.wrap("! " + EngineState.describe(finding), width: inner.width, indent: 4) {
+        for piece in Fmt.wrap("! " + finding, width: inner.width, indent: 4) {
           entry.append((piece, TextStyle(.finding, bold: true)))
         }
       }

@@ -1,4 +1,5 @@
 import KVEngine
+import KVText
 
 /// A pane of the live view that can take focus and scroll.
 public enum Pane: String, Sendable, CaseIterable {

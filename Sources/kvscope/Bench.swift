@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KVEngine
+import KVText
 import KVScenario
 import KVView
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KVEngine
+import KVText
 import KVScenario
 
 /// `kvscope check FILE`: runs a scenario to the end without a terminal.
@@ -29,11 +30,14 @@ struct Check: ParsableCommand {
     var state = EngineState(scenario: scenario)
     var findings: [Finding] = []
     var output = OutputBuffer()
-    if states { output.write(JSONText.line(StateRecord(state))) }
-    while Timeline.advance(&state, actions: source.actions) {
-      findings += state.findings
-      if states { output.write(JSONText.line(StateRecord(state))) }
-    }
+    let printStates = states
+    if printStates { output.write(JSONText.line(StateRecord(state))) }
+    Timeline.run(
+      &state, to: Int.max, actions: source.actions,
+      observe: { step in
+        if !step.findings.isEmpty { findings += step.findings }
+        if printStates { output.write(JSONText.line(StateRecord(step))) }
+      })
     if json {
       output.write(JSONText.line(CheckReport(scenario: scenario, final: state, findings: findings)))
     } else if !states {
@@ -81,9 +85,9 @@ struct CheckReport: Encodable {
     policy = scenario.scheduler.policy.rawValue
     steps = state.step
     iterations = state.iteration
-    self.findings = findings.map(FindingRecord.init)
+    self.findings = findings.map { FindingRecord($0, in: state) }
     final = StateRecord(state)
-    endReason = state.endReason ?? ""
+    endReason = state.endReason.map(Text.endReason) ?? ""
     decodedTokens = stats.decodedTokens
     prefilledTokens = stats.prefilledTokens
     peakFramesInUse = stats.peakFramesInUse
@@ -101,9 +105,14 @@ struct CheckReport: Encodable {
   {
     let stats = state.stats
     let config = scenario.scheduler
-    var policy = "\(config.policy.rawValue), max_batch \(config.maxBatch), decode \(config.decode.rawValue)"
-    if config.policy == .paged {
-      policy += ", prefix_cache \(config.prefixCache), on_oom \(config.onOOM.rawValue)"
+    var policy = config.policy.rawValue
+    for key in config.policyType.keys {
+      switch key {
+      case .maxBatch: policy += ", max_batch \(config.maxBatch)"
+      case .decode: policy += ", decode \(config.decode.rawValue)"
+      case .prefixCache: policy += ", prefix_cache \(config.prefixCache)"
+      case .onOOM: policy += ", on_oom \(config.onOOM.rawValue)"
+      }
     }
     var lines = [
       "scenario:    \(scenario.name) (\(file))",
@@ -117,7 +126,7 @@ struct CheckReport: Encodable {
     } else {
       lines += [
         "policy:      \(policy)",
-        "steps:       \(state.step) in \(state.iteration) iterations (\(state.endReason ?? "not finished"))",
+        "steps:       \(state.step) in \(state.iteration) iterations (\(state.endReason.map(Text.endReason) ?? "not finished"))",
         "tokens:      \(stats.prefilledTokens) prefilled, \(stats.decodedTokens) decoded",
         "frames:      peak \(stats.peakFramesInUse) in use, mean \(format(stats.meanFramesInUse))",
         "prefix:      \(stats.prefixHitPages) page hits, hit rate \(format(stats.prefixHitRate * 100))%, \(stats.evictions) evictions",
@@ -129,7 +138,7 @@ struct CheckReport: Encodable {
     } else {
       lines.append("findings:    \(findings.count)")
       for finding in findings {
-        lines.append("  step \(finding.step): \(finding.kind.rawValue): \(finding.message)")
+        lines.append("  step \(finding.step): \(state.describe(finding))")
       }
     }
     return lines.joined(separator: "\n")

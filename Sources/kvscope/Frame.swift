@@ -1,5 +1,6 @@
 import ArgumentParser
 import KVEngine
+import KVText
 import KVView
 
 /// `kvscope frame FILE --step N`: the live view's screen at step N, as plain text.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KVEngine
+import KVText
 import KVScenario
 
 /// `kvscope import FORMAT ...`: turns a workload trace into a scenario.
@@ -72,7 +73,7 @@ struct ImportMooncake: ParsableCommand {
   @Option(help: "Most requests active at once.")
   var maxBatch: Int = 256
 
-  @Option(help: "Scheduler policy: paged or astrai-seed.")
+  @Option(help: "Scheduler policy: \(Policies.names).")
   var policy: String = "paged"
 
   @Flag(help: "Turn the prefix cache off (paged).")
@@ -102,10 +103,8 @@ struct ImportMooncake: ParsableCommand {
     options.skipOversized = skipOversized
     options.prefixCache = !noPrefixCache
     if let maxIterations { options.maxIterations = maxIterations }
-    guard let policy = Policy(rawValue: policy) else {
-      Input.fail(
-        "--policy must be one of \(Policy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.policy)'"
-      )
+    guard let policy = PolicyID(rawValue: policy) else {
+      Input.fail("--policy must be one of \(Policies.names), got '\(self.policy)'")
     }
     options.policy = policy
     guard let onOOM = OOMAction(rawValue: onOom) else {

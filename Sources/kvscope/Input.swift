@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KVEngine
+import KVText
 import KVScenario
 
 /// Reading the file a command was given, with errors that end the program with status 2.

@@ -13,11 +13,15 @@ struct CheckerTests {
     let step = states.firstIndex { $0.requests[0].status == .running && $0.phase == .decode }!
     let frame = states[step].requests[0].pageTable[0]
     timeline.seek(to: step)
-    timeline.apply(.pool(.free(frame)))
-    let found = timeline.findings.filter { $0.step == step + 1 }
+    let at = timeline.apply(.pool(.free(frame)))
+    let found = timeline.findings.filter { $0.step == at + 1 }
     #expect(found.map(\.kind) == [.refcountBelowHolders])
     #expect(found.first?.frame == frame)
-    #expect(found.first?.message.contains("A") == true)
+    if case .refcountBelowHolders(_, let holders)? = found.first?.detail {
+      #expect(holders == [0])
+    } else {
+      Issue.record("expected refcount-below-holders, got \(String(describing: found.first?.detail))")
+    }
   }
 
   @Test(arguments: [8, 2048])

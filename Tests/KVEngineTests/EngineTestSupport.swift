@@ -5,6 +5,12 @@ import Testing
 /// Helpers shared by the engine tests: scenario builders, runs stepped by hand, and comparable
 /// snapshots of an `EngineState`.
 enum T {
+  /// The requests an out-of-bounds write's frame belonged to.
+  static func owners(_ finding: Finding?) -> [Int] {
+    if case .outOfBoundsWrite(_, _, _, _, let owners)? = finding?.detail { return owners }
+    return []
+  }
+
   static func seed(
     pages: Int, pageSize: Int, maxBatch: Int = 8, _ requests: [RequestSpec], events: [ScenarioEvent] = []
   ) -> Scenario {
@@ -69,8 +75,7 @@ struct Snapshot: Equatable {
   var event: StepEvent
   var findings: [Finding]
   var stats: RunStats
-  var endReason: String?
-  var agenda: [Op]
+  var endReason: EndReason?
   var checker: Checker
 
   init(_ s: EngineState) {
@@ -90,7 +95,6 @@ struct Snapshot: Equatable {
     findings = s.findings
     stats = s.stats
     endReason = s.endReason
-    agenda = Array(s.agenda)
     checker = s.checker
   }
 }

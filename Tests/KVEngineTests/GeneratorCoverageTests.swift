@@ -31,12 +31,12 @@ struct GeneratorCoverageTests {
       if !scenario.events.isEmpty && final.requests.contains(where: { $0.status == .aborted }) {
         eventAborted += 1
       }
-      if scenario.scheduler.onOOM == .wait && final.endReason == "all requests done"
+      if scenario.scheduler.onOOM == .wait && final.endReason == .allRequestsDone
         && final.stats.decodedTokens > 0
       {
         waited += 1
       }
-      if final.endReason?.hasPrefix("stalled") == true { deadlocked += 1 }
+      if final.endReason.map { if case .stalled = $0 { true } else { false } } == true { deadlocked += 1 }
       if scenario.requests.contains(where: { $0.prompt.count == 0 }) { emptyPrompts += 1 }
     }
     print(

@@ -106,15 +106,15 @@ struct PropertyTests {
       return
     }
     #expect(
-      ended.endReason?.hasPrefix("iteration limit") == false, "\(ended.endReason ?? "") \n\(description)")
+      ended.endReason.map { if case .iterationLimit = $0 { true } else { false } } != true, "\(String(describing: ended.endReason)) \n\(description)")
     let timeline = Timeline(scenario: scenario)
     #expect(timeline.totalSteps == ended.step)
     let kinds = Set(timeline.findings.map(\.kind))
     let deadlocked = kinds == [.deadlock]
     if scenario.scheduler.onOOM == .wait {
-      #expect(kinds.isEmpty || deadlocked, "\(timeline.findings.map(\.message))\n\(description)")
+      #expect(kinds.isEmpty || deadlocked, "\(timeline.findings.map(\.detail))\n\(description)")
     } else {
-      #expect(kinds.isEmpty, "\(timeline.findings.map(\.message))\n\(description)")
+      #expect(kinds.isEmpty, "\(timeline.findings.map(\.detail))\n\(description)")
     }
     let final = timeline.final
     if !deadlocked {
@@ -122,7 +122,7 @@ struct PropertyTests {
       #expect(final.requests.allSatisfy { $0.status == .finished || $0.status == .aborted }, "\(description)")
       #expect(
         final.requests.allSatisfy { $0.status != .finished || $0.output == $0.spec.output }, "\(description)")
-      #expect(final.endReason == "all requests done", "\(final.endReason ?? "")\n\(description)")
+      #expect(final.endReason == .allRequestsDone, "\(String(describing: final.endReason))\n\(description)")
       // No abort event names a request that finished... unless it finished first: a request with
       // no abort event and no OOM abort must finish.
       let abortedIDs = Set(

@@ -242,12 +242,14 @@ struct UserActionTests {
       $0.requests[0].status == .running && $0.phase == .decode && $0.requests[0].output == 2
     }!
     timeline.seek(to: step)
-    timeline.apply(.abort("A"))
+    // Given at the decode plan, the abort runs after the decode phase under way: A writes once more.
+    let at = timeline.apply(.abort("A"))
+    #expect(at > step && timeline.state(at: at).isAtBoundary)
     #expect(timeline.current.event.action == .aborted(request: 0))
     #expect(timeline.findings.isEmpty)
     let final = timeline.final
     #expect(final.requests[0].status == .aborted)
-    #expect(final.requests[0].output == 2)
+    #expect(final.requests[0].output == 3)
     #expect(final.requests[1].status == .finished)
     #expect(final.allFramesReleased)
   }
@@ -265,8 +267,8 @@ struct UserActionTests {
     #expect(timeline.final.requests[1].pageTable.isEmpty)
   }
 
-  /// An abort that lands between a request's admission lookup and its `admitted` step must still
-  /// end it: the queued admission must not bring it back to life.
+  /// An abort given between a request's admission lookup and its `admitted` step applies once the
+  /// admission is complete, never inside it; it then ends the request.
   @Test func abortDuringAdmission() {
     let scenario = T.paged(
       pages: 8, pageSize: 4, maxBatch: 4, [T.req("A", 12, out: 1), T.req("B", 4, out: 1)])
@@ -277,13 +279,19 @@ struct UserActionTests {
     }!
     timeline.seek(to: lookup + 1)  // A holds one of its three pages
     #expect(timeline.current.requests[0].pageTable.count == 1)
-    timeline.apply(.abort("A"))
+    let at = timeline.apply(.abort("A"))
+    let boundary = timeline.state(at: at)
+    #expect(boundary.requests[0].status == .running && boundary.requests[0].pageTable.count == 3)
+    #expect(timeline.current.event.action == .aborted(request: 0))
     let after = timeline.states(timeline.current.step...timeline.totalSteps)
-    #expect(!after.contains { $0.requests[0].status == .running }, "A runs after it was aborted")
+    let writesOfA = after.filter {
+      if case .write(0, _, _, _, _) = $0.event.action { return true } else { return false }
+    }
+    #expect(writesOfA.isEmpty, "A decodes after it was aborted")
     #expect(timeline.final.requests.map(\.status) == [.aborted, .finished])
     #expect(timeline.final.requests[1].output == 1)
     #expect(T.kinds(timeline.findings) == [])
-    #expect(timeline.final.endReason == "all requests done")
+    #expect(timeline.final.endReason == .allRequestsDone)
     #expect(timeline.final.allFramesReleased)
   }
 
@@ -315,7 +323,7 @@ struct UserActionTests {
       Issue.record("expected the alloc op, got \(timeline.current.event.action)")
     }
     let final = timeline.final
-    #expect(final.endReason != "all operations done")
+    #expect(final.endReason != .allOperationsDone)
     #expect(final.requests.map(\.status) == [.finished, .finished])
     // The frame the user took is reported as leaked at the end, and only that.
     #expect(T.kinds(timeline.findings) == [.leakedFrame])

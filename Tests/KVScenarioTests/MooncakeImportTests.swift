@@ -74,7 +74,7 @@ struct MooncakeImportTests {
         hits[state.requests[r].id] = found.count
       }
     }
-    #expect(state.endReason == "all requests done")
+    #expect(state.endReason == .allRequestsDone)
     // r5 arrives long after r2 finished; r2's 14 blocks of 32 pages are still cached.
     #expect(hits["r5"] == 14 * 512 / 16)
     #expect(state.stats.prefixHitPages == 14 * 32)

@@ -7,7 +7,7 @@ import Testing
 /// policies (allocator-only ones included, with user actions at operation boundaries), generated from
 /// kvscope before the policy-per-file reshaping. A digest covers every state of a run apart from text
 /// fields and the page table of a request whose pages are being released. `KVSCOPE_RECORD=1` rewrites
-/// the corpus from the code under test.
+/// the digests from the code under test, keeping the stored user actions.
 struct StateCorpusTests {
   static let corpusURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Corpus/state-digests.txt")
@@ -53,7 +53,6 @@ struct StateCorpusTests {
 
   /// The user actions stored in the corpus, by random scenario index.
   static func recordedActions() throws -> [Int: [Int: UserAction]]? {
-    if ProcessInfo.processInfo.environment["KVSCOPE_RECORD"] == "1" { return nil }
     if let cachedActions { return cachedActions }
     var result: [Int: [Int: UserAction]] = [:]
     let text = try String(contentsOf: corpusURL, encoding: .utf8)
@@ -197,36 +196,10 @@ enum CorpusGenerator {
       requests: requests, events: events, maxIterations: 200)
   }
 
-  /// The user actions of scenario `index`: the stored ones, or (when recording) up to three chosen at
-  /// operation boundaries of the run.
+  /// The user actions of scenario `index`, as stored in the corpus. They were chosen at operation
+  /// boundaries of the agenda engine's runs when the corpus was made.
   static func actions(_ index: Int, recorded: [Int: [Int: UserAction]]?) throws -> [Int: UserAction] {
-    if let recorded { return recorded[index] ?? [:] }
-    var rng = RNG(state: UInt64(index) &* 104_729 &+ 3)
-    var actions: [Int: UserAction] = [:]
-    let scenario = scenario(index)
-    guard index % 2 == 0 else { return [:] }
-    var after = 0
-    for _ in 0..<rng.draw(1...3) {
-      let timeline = Timeline(scenario: scenario, interval: 1 << 30, actions: actions)
-      let boundaries = CorpusBoundaries.steps(timeline).filter { $0 > after }
-      guard !boundaries.isEmpty else { break }
-      let step = boundaries[rng.draw(0...min(boundaries.count - 1, 40))]
-      let action: UserAction
-      switch rng.draw(0...4) {
-      case 0:
-        action = .addRequest(
-          RequestSpec(id: "U\(step)", prompt: .length(rng.draw(0...20)), output: rng.draw(0...6)))
-      case 1 where !scenario.requests.isEmpty:
-        action = .abort(scenario.requests[rng.draw(0...scenario.requests.count - 1)].id)
-      case 2: action = .pool(.free(rng.draw(0...scenario.cache.pages - 1)))
-      case 3: action = .pool(.allocN(rng.draw(1...3)))
-      default: action = .pool(.alloc)
-      }
-      if scenario.isAllocatorOnly, case .addRequest = action { continue }
-      actions[step] = action
-      after = step
-    }
-    return actions
+    recorded?[index] ?? [:]
   }
 
   static func encode(_ action: UserAction) -> String {

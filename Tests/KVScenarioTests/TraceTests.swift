@@ -77,8 +77,7 @@ private struct Session {
   }
 
   mutating func apply(_ action: UserAction) throws {
-    let step = timeline.current.step
-    timeline.apply(action)
+    let step = timeline.apply(action)
     try recorder.applied(step: step, action: action, timeline: timeline)
     try recorder.catchUp(timeline, to: timeline.current.step)
   }
@@ -116,7 +115,7 @@ struct TraceTests {
     #expect(trace.scenario == recorded.scenario)
     #expect(trace.actions == recorded.actions)
     #expect(trace.recordedBy == "0.1.0")
-    #expect(trace.end == TraceEnd(steps: recorded.totalSteps, done: true, reason: recorded.final.endReason))
+    #expect(trace.end == TraceEnd(steps: recorded.totalSteps, done: true, reason: recorded.final.endReason.map(TraceEnd.code)))
     #expect(trace.steps.map(\.step) == Array(1...recorded.totalSteps))
 
     let replayed = Timeline(scenario: trace.scenario, actions: trace.actions)
@@ -134,11 +133,12 @@ struct TraceTests {
     _ = try recordSession(to: path)
     let all = try lines(path).filter { !$0.isEmpty }
     let actionLines = all.filter { $0.contains("\"type\":\"action\"") }
-    // E at 5, abort B at 20 (dropped later), F at 12, abort A at 30.
+    // E given at 5, abort B at 20 (dropped later), F at 12, abort A at 30; each runs at the end of the
+    // operation under way: after steps 7, 13 and 36.
     #expect(actionLines.count == 4)
     #expect(actionLines[1].contains("\"abort\":\"B\""))
     let trace = try TraceReader.read(path: path)
-    #expect(trace.actions.keys.sorted() == [5, 12, 30])
+    #expect(trace.actions.keys.sorted() == [7, 13, 36])
   }
 
   @Test("recording started mid-session keeps the actions taken before")
@@ -237,12 +237,13 @@ struct TraceTests {
       Timeline(scenario: try scenario(schedulerYAML)), to: path, kvscopeVersion: "0.1.0")
     var all = try lines(path)
     let before = try TraceReader.read(path: path)
-    // The first alloc that got a frame: `"kind":"alloc","result":N,` becomes N + 1.
-    let pattern = try Regex(#""kind":"alloc","result":([0-9]+),"#)
+    // The first alloc that got a frame: `"kind":"alloc","request":"A","result":N,` becomes N + 1.
+    let pattern = try Regex(#""kind":"alloc","request":"[^"]*","result":([0-9]+),"#)
     let index = try #require(all.firstIndex { $0.contains(pattern) })
     let match = try #require(all[index].firstMatch(of: pattern))
     let frame = try #require(Int(match.output[1].substring!))
-    all[index].replaceSubrange(match.range, with: "\"kind\":\"alloc\",\"result\":\(frame + 1),")
+    let edited = String(all[index][match.range]).replacingOccurrences(of: "\"result\":\(frame),", with: "\"result\":\(frame + 1),")
+    all[index].replaceSubrange(match.range, with: edited)
     let step = try #require(before.steps[before.stepLines.firstIndex(of: index + 1)!].step)
     try write(all.filter { !$0.isEmpty }, to: path)
     let verdict = TraceVerifier.verify(try TraceReader.read(path: path))
@@ -439,7 +440,7 @@ struct TraceTests {
       ("name: x\ncache: {pages: 2, page_size: 2}\n", "not a kvscope trace"),
       ("{\"timestamp\": 0, \"input_length\": 1}\n", "not a kvscope trace"),
       ("\u{0}\u{1}\u{2}binary", "not a kvscope trace"),
-      ("{\"format\":\"kvscope-trace\",\"version\":2,\"scenario\":{}}\n", "version 2 is not supported"),
+      ("{\"format\":\"kvscope-trace\",\"version\":3,\"scenario\":{}}\n", "version 3 is not supported"),
       ("{\"format\":\"kvscope-trace\",\"version\":1}\n", "required key `scenario` is missing"),
       ("{\"format\":\"kvscope-trace\",\"version\":1,\"scenario\":{\"cache\":{\"pa", "truncated header"),
     ])

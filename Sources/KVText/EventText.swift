@@ -1,3 +1,5 @@
+import KVEngine
+
 /// Readable text for the last step and for findings: used by the event log, the `:` command messages
 /// and `kvscope check --states`. No screen knowledge: plain text only.
 extension EngineState {
@@ -7,7 +9,7 @@ extension EngineState {
     case .start:
       let n = pool.count
       return
-        "start: \(n) frame\(n == 1 ? "" : "s") of \(pageSize) tokens, all free, \(policy.rawValue) policy"
+        "start: \(n) frame\(n == 1 ? "" : "s") of \(pageSize) tokens, all free, \(policy) policy"
     case .plan(let phase, let plan):
       return planText(phase, plan)
     case .alloc(let trace, let purpose):
@@ -18,7 +20,7 @@ extension EngineState {
       var text = "inc_ref(\(trace.frame))"
       if let request { text += " \(name(request))" }
       if let misuse = trace.misuse {
-        return text + ": " + Self.misuseText(misuse, trace, checked: pool.checked)
+        return text + ": " + Text.misuse(misuse, trace, checked: pool.checked)
       }
       text += ": refs \(trace.refBefore) -> \(trace.refAfter)"
       if trace.lru {
@@ -30,12 +32,12 @@ extension EngineState {
     case .allocNResult(let count, let frames):
       if count == 0 { return "alloc_n(0) -> [] (nothing to allocate)" }
       if frames.isEmpty { return "alloc_n(\(count)) -> [] : not enough frames, the ones taken were freed" }
-      return "alloc_n(\(count)) -> \(Self.list(frames))"
+      return "alloc_n(\(count)) -> \(Text.list(frames))"
     case .lookup(let r, let hits, let need, let available, let admitted):
       let verdict = admitted ? "admitted" : "waits at the head of the queue"
       if scenario.scheduler.prefixCache {
         let hitText =
-          hits.isEmpty ? "0 hits" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Self.list(hits))"
+          hits.isEmpty ? "0 hits" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Text.list(hits))"
         return
           "\(name(r)) prefix lookup: \(hitText), needs \(need) more, \(available) available -> \(verdict)"
       }
@@ -44,7 +46,7 @@ extension EngineState {
     case .admitted(let r, let pages, let hitPages):
       var text = "\(name(r)) admitted with \(pages) page\(pages == 1 ? "" : "s")"
       if hitPages > 0 { text += " (\(hitPages) from the prefix cache)" }
-      if r < requests.count { text += ": page table \(Self.list(requests[r].pageTable))" }
+      if r < requests.count { text += ": page table \(Text.list(requests[r].pageTable))" }
       return text
     case .refillFailed(let r, let lost):
       var text = "refill: admission of \(name(r)) failed, back to the head of the queue"
@@ -53,7 +55,7 @@ extension EngineState {
     case .prefill(let r, let from, let to):
       let table = r < requests.count ? requests[r].pageTable : []
       if to <= from { return "prefill \(name(r)): nothing to write" }
-      return "prefill \(name(r)): tokens \(from)-\(to - 1) written into \(Self.list(table))"
+      return "prefill \(name(r)): tokens \(from)-\(to - 1) written into \(Text.list(table))"
     case .record(let r, let pages, let recorded):
       return
         "record \(name(r)): \(pages) full prompt page\(pages == 1 ? "" : "s"), \(recorded) new key\(recorded == 1 ? "" : "s") indexed"
@@ -94,28 +96,18 @@ extension EngineState {
     }
   }
 
-  /// One line for a finding: `kind: message`.
-  public static func describe(_ finding: Finding) -> String {
-    "\(finding.kind.rawValue): \(finding.message)"
-  }
-
   // MARK: Parts
 
-  private func name(_ r: Int) -> String {
+  /// The id of request `r`, or `#r` when there is none.
+  public func name(_ r: Int) -> String {
     r >= 0 && r < requests.count ? requests[r].id : "#\(r)"
   }
 
-  private func names(_ rs: [Int]) -> String {
+  /// Request ids as a list, long lists cut in the middle.
+  public func names(_ rs: [Int]) -> String {
     if rs.count <= 12 { return "[" + rs.map(name).joined(separator: ", ") + "]" }
     return "[" + rs.prefix(4).map(name).joined(separator: ", ")
       + ", ..., \(name(rs[rs.count - 1]))] (\(rs.count))"
-  }
-
-  /// `[0, 1, 4]`; long lists keep their first and last items: `[0, 1, 2, 3, ..., 749] (750)`.
-  static func list(_ values: [Int]) -> String {
-    if values.count <= 12 { return "[" + values.map(String.init).joined(separator: ", ") + "]" }
-    let head = values.prefix(4).map(String.init).joined(separator: ", ")
-    return "[\(head), ..., \(values[values.count - 1])] (\(values.count))"
   }
 
   private func planText(_ phase: Phase, _ plan: PhasePlan) -> String {
@@ -126,7 +118,7 @@ extension EngineState {
       if !arrived.isEmpty { parts.append("arrived \(names(arrived))") }
       if !aborted.isEmpty { parts.append("aborted \(names(aborted))") }
       if !releasing.isEmpty {
-        let freed = releasing.reduce(0) { $0 + ($1 < requests.count ? requests[$1].pageTable.count : 0) }
+        let freed = releasing.reduce(0) { $0 + ($1 < requests.count ? requests[$1].pageTable.lazy.filter { $0 >= 0 }.count : 0) }
         parts.append("releasing \(names(releasing)) (\(freed) page\(freed == 1 ? "" : "s"))")
       }
       return "cleanup (iter \(iteration)): "
@@ -136,13 +128,9 @@ extension EngineState {
       let maxBatch = scenario.scheduler.maxBatch
       let formula = "available = \(maxBatch) - \(active.count) = \(available)"
       guard available == max(0, maxBatch - active.count) else { return "refill: nothing more to admit" }
-      switch policy {
-      case .astraiSeed:
-        return "refill: \(formula), popped \(names(popped))"
-      case .paged:
-        if available == 0 || waiting.isEmpty { return "refill: \(formula), \(waiting.count) waiting" }
-        return "refill: \(formula), \(waiting.count) waiting, head \(name(waiting[waiting.startIndex]))"
-      }
+      if let popped { return "refill: \(formula), popped \(names(popped))" }
+      if available == 0 || waiting.isEmpty { return "refill: \(formula), \(waiting.count) waiting" }
+      return "refill: \(formula), \(waiting.count) waiting, head \(name(waiting[waiting.startIndex]))"
     case .prefill(let chosen):
       return chosen.isEmpty ? "prefill: no prompt to write" : "prefill: write the prompts of \(names(chosen))"
     case .decode(let groups, let chosen):
@@ -153,7 +141,7 @@ extension EngineState {
       let text = groups.map { "pos \($0.position):\(names($0.requests))" }.joined(separator: " ")
       return "decode: groups \(text); chosen \(names(chosen))"
     case .done(let reason):
-      return "done: \(reason)"
+      return "done: \(Text.endReason(reason))"
     }
   }
 
@@ -175,7 +163,7 @@ extension EngineState {
       break
     }
     if let key = trace.evictedKey {
-      text += ", evicted its cached page (key \(Self.shortKey(key)))"
+      text += ", evicted its cached page (key \(Text.shortKey(key)))"
     }
     return text
   }
@@ -189,7 +177,7 @@ extension EngineState {
       text += " (alloc_n rollback)"
     }
     if let misuse = trace.misuse, misuse != .negativeRefcount {
-      return text + ": " + Self.misuseText(misuse, trace, checked: pool.checked)
+      return text + ": " + Text.misuse(misuse, trace, checked: pool.checked)
     }
     text += ": refs \(trace.refBefore) -> \(trace.refAfter)"
     if trace.refAfter < 0 {
@@ -201,8 +189,18 @@ extension EngineState {
     }
     return text
   }
+}
 
-  static func misuseText(_ misuse: PoolMisuse, _ trace: RefTrace, checked: Bool) -> String {
+/// Shared pieces of text.
+public enum Text {
+  /// `[0, 1, 4]`; long lists keep their first and last items: `[0, 1, 2, 3, ..., 749] (750)`.
+  public static func list(_ values: [Int]) -> String {
+    if values.count <= 12 { return "[" + values.map(String.init).joined(separator: ", ") + "]" }
+    let head = values.prefix(4).map(String.init).joined(separator: ", ")
+    return "[\(head), ..., \(values[values.count - 1])] (\(values.count))"
+  }
+
+  public static func misuse(_ misuse: PoolMisuse, _ trace: RefTrace, checked: Bool) -> String {
     switch misuse {
     case .badIndex: return "frame \(trace.frame) is outside the pool"
     case .doubleFree: return "already free, rejected"
@@ -215,7 +213,7 @@ extension EngineState {
   }
 
   /// The first 8 hex digits of a key.
-  static func shortKey(_ key: UInt64) -> String {
+  public static func shortKey(_ key: UInt64) -> String {
     let hex = String(key, radix: 16)
     let padded = String(repeating: "0", count: max(0, 16 - hex.count)) + hex
     return "0x" + padded.prefix(8)

@@ -1,0 +1,136 @@
+/// A scheduling policy: the scheduler and block manager of one engine, in one file under `Policies/`.
+///
+/// A policy's code is straight-line: it reads the state and changes it only through the primitives of
+/// `EngineState` (alloc, free, hit, admit, write, preempt, plan, ...), each of which records one step
+/// with its facts. The engine runs a phase of the policy eagerly; stepping forward and back replays
+/// the phase from its start up to the step asked for.
+public protocol SchedulingPolicy: Sendable {
+  /// The name a scenario writes under `scheduler.policy`.
+  static var id: PolicyID { get }
+  /// What the policy models, in one line.
+  static var summary: String { get }
+  /// Scheduler keys a scenario may set under this policy, and the defaults of all keys.
+  static var keys: [SchedulerKey] { get }
+  static var defaults: SchedulerDefaults { get }
+  static var capabilities: PolicyCapabilities { get }
+  /// The pseudo-code the code panel shows, with the anchors steps point at.
+  static var listing: PolicyListing { get }
+  /// The phases of one iteration, in order. Each begins with a step that plans it.
+  static var phases: [Phase] { get }
+  /// Runs one phase of the current iteration.
+  static func run(_ phase: Phase, _ engine: inout EngineState) throws(Pause)
+  /// Releases all pages of request `r` in the policy's order, one step per page.
+  static func release(_ r: Int, reason: ReleaseReason, _ engine: inout EngineState) throws(Pause)
+}
+
+/// The name of a registered policy. Only names that the registry knows can be made.
+public struct PolicyID: Hashable, Sendable, CustomStringConvertible {
+  public let rawValue: String
+  init(_ name: String) { rawValue = name }
+
+  /// The registered policy with this name, if any.
+  public init?(rawValue: String) {
+    guard Policies.all.contains(where: { $0.id.rawValue == rawValue }) else { return nil }
+    self.rawValue = rawValue
+  }
+
+  public var description: String { rawValue }
+  /// The policy's implementation.
+  public var type: any SchedulingPolicy.Type { Policies.named(self) }
+}
+
+/// The registry: every policy kvscope runs. Adding a policy is one file and one line here.
+public enum Policies {
+  public static let all: [any SchedulingPolicy.Type] = [AstraiSeed.self, Paged.self]
+
+  /// The names of all policies, for messages: `astrai-seed, paged`.
+  public static var names: String { all.map { $0.id.rawValue }.joined(separator: ", ") }
+
+  static func named(_ id: PolicyID) -> any SchedulingPolicy.Type {
+    all.first { $0.id == id } ?? Paged.self
+  }
+}
+
+/// A key of a scenario's `scheduler` section other than `policy`.
+public enum SchedulerKey: String, Sendable, CaseIterable {
+  case maxBatch = "max_batch"
+  case prefixCache = "prefix_cache"
+  case onOOM = "on_oom"
+  case decode
+}
+
+/// The values a scenario gets for the scheduler keys it leaves out.
+public struct SchedulerDefaults: Sendable, Equatable {
+  public var maxBatch = 8
+  public var prefixCache = false
+  public var onOOM = OOMAction.preempt
+  public var decode = DecodeOrder.all
+}
+
+/// What a policy can do; views and commands ask these instead of naming policies.
+public struct PolicyCapabilities: OptionSet, Sendable {
+  public let rawValue: Int
+  public init(rawValue: Int) { self.rawValue = rawValue }
+
+  /// The pool rejects misuse (double free, inc_ref of a free frame) instead of corrupting itself.
+  public static let checkedPool = PolicyCapabilities(rawValue: 1)
+  /// Full prompt pages can be shared between requests.
+  public static let prefixCache = PolicyCapabilities(rawValue: 2)
+  /// A running request can be preempted to free pages.
+  public static let preemption = PolicyCapabilities(rawValue: 4)
+  /// A prompt can be written over several iterations.
+  public static let chunkedPrefill = PolicyCapabilities(rawValue: 8)
+}
+
+/// The step budget of a replay ran out: the phase stops before its next primitive.
+public struct Pause: Error {}
+
+// MARK: Listings
+
+/// A line of a listing that steps can point at. Each policy declares its own anchors.
+public struct Anchor: Hashable, Sendable {
+  public let name: String
+  public init(_ name: String) { self.name = name }
+}
+
+/// The allocator routines every listing holds, so that the code panel can show their live values.
+public enum AllocatorRoutine: Sendable, Equatable {
+  case alloc, free, incRef, allocN
+}
+
+/// One routine of a listing: pseudo-code in our own words, with the engine's function names.
+public struct Routine: Sendable {
+  public struct Line: Sendable {
+    public var code: String
+    public var anchor: Anchor?
+  }
+
+  public var name: String
+  public var allocator: AllocatorRoutine?
+  public var lines: [Line]
+
+  /// A routine from lines written `code @anchor` or plain `code`.
+  public init(_ name: String, allocator: AllocatorRoutine? = nil, _ lines: [(String, Anchor?)]) {
+    self.name = name
+    self.allocator = allocator
+    self.lines = lines.map { Line(code: $0.0, anchor: $0.1) }
+  }
+}
+
+/// A policy's whole listing.
+public struct PolicyListing: Sendable {
+  public var routines: [Routine]
+
+  public init(_ routines: [Routine]) { self.routines = routines }
+
+  /// The routine and line index an anchor marks.
+  public func locate(_ anchor: Anchor) -> (routine: Routine, line: Int)? {
+    for routine in routines {
+      if let line = routine.lines.firstIndex(where: { $0.anchor == anchor }) { return (routine, line) }
+    }
+    return nil
+  }
+
+  /// The allocator routine of this listing.
+  public func routine(_ kind: AllocatorRoutine) -> Routine? { routines.first { $0.allocator == kind } }
+}

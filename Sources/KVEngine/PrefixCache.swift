@@ -1,0 +1,102 @@
+/// The prefix cache as the `paged` policy uses it: chained page keys over full prompt pages, hits
+/// verified token by token, recording after the prompt is written.
+extension EngineState {
+  /// The keys of the full pages of a request's prompt, chained from page 0.
+  func promptPageKeys(_ r: Int) -> [UInt64] {
+    let spec = requests[r].spec
+    let count = spec.prompt.count / pageSize
+    var keys: [UInt64] = []
+    keys.reserveCapacity(count)
+    var parent: UInt64 = 0
+    for page in 0..<count {
+      let start = page * pageSize
+      parent = Tokens.pageKey(parent: parent, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) })
+      keys.append(parent)
+    }
+    return keys
+  }
+
+  /// True when page `page` of request `r` holds the same tokens as page `otherPage` of `other`.
+  func tokensEqual(_ r: Int, _ page: Int, _ other: Int, _ otherPage: Int) -> Bool {
+    let a = requests[r].spec
+    let b = requests[other].spec
+    for offset in 0..<pageSize
+    where a.token(at: page * pageSize + offset) != b.token(at: otherPage * pageSize + offset) {
+      return false
+    }
+    return true
+  }
+
+  /// The cached frames holding the longest prefix of `r`'s prompt, capped so that the last token is
+  /// always computed. Remembers verified source pages, since a waiting head is looked up each iteration.
+  mutating func prefixHits(_ r: Int) -> [Int] {
+    let length = requests[r].admissionLength
+    guard config.prefixCache && length > 0 else { return [] }
+    let maxHits = min((length - 1) / pageSize, requests[r].spec.prompt.count / pageSize)
+    if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
+    let keys = requests[r].promptKeys
+    var verified = requests[r].verifiedSources
+    var hits: [Int] = []
+    for page in 0..<maxHits {
+      let parent = page == 0 ? 0 : keys[page - 1]
+      let frame = pool.lookup(key: keys[page], parent: parent) { cached in
+        let source = Int64(cached.request) << 32 | Int64(cached.page)
+        if page < verified.count && verified[page] == source { return true }
+        guard tokensEqual(r, page, Int(cached.request), Int(cached.page)) else { return false }
+        if page < verified.count {
+          verified[page] = source
+        } else if page == verified.count {
+          verified.append(source)
+        }
+        return true
+      }
+      guard let frame else { break }
+      hits.append(frame)
+    }
+    requests[r].verifiedSources = verified
+    return hits
+  }
+
+  /// The admission decision for the queue head `r`: its prefix hits, the pages it still needs and
+  /// whether they fit. Admitting takes it off the queue.
+  mutating func decideAdmission(_ r: Int, at anchor: Anchor) throws(Pause) -> (hits: [Int], admitted: Bool) {
+    try begin()
+    let hits = prefixHits(r)
+    let length = requests[r].admissionLength
+    let need = pagesFor(length) - hits.count
+    let hitsInLRU = hits.filter { pool.lru.contains($0) }.count
+    let available = pool.availableCount - hitsInLRU
+    let admit = need <= available
+    if admit {
+      waiting.removeFirst()
+      if config.prefixCache { stats.promptTokensQueried += length }
+      requests[r].hitPages = hits.count
+      stats.prefixHitPages += hits.count
+      stats.prefixHitTokens += hits.count * pageSize
+    }
+    end(
+      StepEvent(
+        .lookup(request: r, hits: hits, need: need, available: available, admitted: admit), frames: hits,
+        request: r, anchor: anchor))
+    return (hits, admit)
+  }
+
+  /// Records the keys of `r`'s full prompt pages (a partial last page never is).
+  mutating func record(_ r: Int, at anchor: Anchor) throws(Pause) {
+    try begin()
+    let fullPages = min(requests[r].spec.prompt.count / pageSize, requests[r].pageTable.count)
+    if requests[r].promptKeys.isEmpty { requests[r].promptKeys = promptPageKeys(r) }
+    let keys = requests[r].promptKeys
+    var recorded = 0
+    for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) {
+      let cachedPage = CachedPage(key: keys[page], parent: page == 0 ? 0 : keys[page - 1], request: r, page: page)
+      if pool.record(requests[r].pageTable[page], page: cachedPage) { recorded += 1 }
+    }
+    requests[r].promptKeys = []
+    requests[r].verifiedSources = []
+    end(
+      StepEvent(
+        .record(request: r, pages: fullPages, recorded: recorded), frames: Array(requests[r].pageTable.prefix(fullPages)),
+        request: r, anchor: anchor))
+  }
+}

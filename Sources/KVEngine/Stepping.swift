@@ -1,0 +1,341 @@
+/// How the engine runs: units (a phase of the policy, an allocator operation, a user action) run
+/// eagerly; a step inside a unit is reached by replaying the unit from its start with a step budget.
+extension EngineState {
+  /// Executes one step. Returns false once the run is over (and then changes nothing).
+  @discardableResult
+  public mutating func advance() -> Bool {
+    let before = step
+    run(to: step + 1)
+    return step > before
+  }
+
+  /// Runs until `target` steps or the end of the run, calling `observe` after every step and
+  /// `boundary` after every unit. Cost: the steps run, plus the steps of the unit under way that lie
+  /// before this state (replayed silently).
+  public mutating func run(
+    to target: Int, observe: ((EngineState) -> Void)? = nil, boundary: ((EngineState) -> Void)? = nil
+  ) {
+    guard step < target else { return }
+    if let start = unitStart?.state {
+      // Replay the unit under way from its start; the steps up to here are not observed again.
+      let here = step
+      let deferred = deferredActions
+      self = start
+      deferredActions = deferred
+      observedAfter = here
+    }
+    runUnits(to: target, observe: observe, boundary: boundary)
+    observedAfter = 0
+  }
+
+  /// Runs the rest of the unit under way, so that the state is at a boundary.
+  public mutating func finishUnit(observe: ((EngineState) -> Void)? = nil) {
+    guard !isAtBoundary else { return }
+    var probe = self
+    var end = step
+    // The unit's length is not known ahead: run it whole from its start and stop at its end.
+    if let start = unitStart?.state {
+      probe = start
+      probe.deferredActions = []
+      probe.budget = Int.max
+      try? probe.runUnit()
+      end = probe.step
+    }
+    run(to: end, observe: observe)
+  }
+
+  private mutating func runUnits(
+    to target: Int, observe: ((EngineState) -> Void)?, boundary: ((EngineState) -> Void)?
+  ) {
+    withoutActuallyEscaping(observe ?? { _ in }) { observe in
+      observer = observe
+      while step < target && (!isDone || !pendingActions.isEmpty) {
+        var start = self
+        start.observer = nil
+        budget = target - step
+        do {
+          try runUnit()
+          unitStart = nil
+          pendingActions.append(contentsOf: deferredActions)
+          deferredActions = []
+          if let boundary {
+            let observe = observer
+            observer = nil
+            boundary(self)
+            observer = observe
+          }
+        } catch {
+          unitStart = UnitStart(start)
+          break
+        }
+      }
+      observer = nil
+    }
+  }
+
+  /// Queues a user action. It runs as the next unit, or after the unit under way.
+  public mutating func enqueue(_ action: UserAction) {
+    guard isAtBoundary else {
+      deferredActions.append(action)
+      return
+    }
+    pendingActions.append(action)
+    if phase == .done {
+      phase = scenario.isAllocatorOnly ? .ops : (policyType.phases.last ?? .start)
+      endReason = nil
+    }
+  }
+
+  /// The next unit at a boundary: a user action, an allocator operation, or the policy's next phase.
+  mutating func runUnit() throws(Pause) {
+    if let action = pendingActions.popFirst() { return try runUserAction(action) }
+    if let ops = scenario.ops {
+      guard opCursor < ops.count else { return try finish(.allOperationsDone) }
+      opCursor += 1
+      return try runPoolOp(ops[opCursor - 1], user: false)
+    }
+    let phases = policyType.phases
+    let next = phases.firstIndex(of: phase).map { phases[($0 + 1) % phases.count] } ?? phases[0]
+    try policyType.run(next, &self)
+  }
+
+  // MARK: Step recording
+
+  /// Opens a step; throws when the replay budget is spent, before anything changes.
+  mutating func begin() throws(Pause) {
+    guard budget > 0 else { throw Pause() }
+    budget -= 1
+    step += 1
+    findings = []
+  }
+
+  /// Closes a step: records what it did and checks the invariants.
+  mutating func end(_ event: StepEvent) {
+    self.event = event
+    var checker = self.checker
+    let found = checker.check(self, full: phase == .done || pool.count <= 1024)
+    self.checker = checker
+    if !found.isEmpty { findings += found }
+    stats.findings += findings.count
+    stats.peakFramesInUse = max(stats.peakFramesInUse, pool.usedCount)
+    if let observer, step > observedAfter {
+      // The observer may keep the state: it must not hold the observer itself.
+      self.observer = nil
+      observer(self)
+      self.observer = observer
+    }
+  }
+
+  /// One step that records a plan or decision and changes nothing else.
+  mutating func note(_ event: StepEvent) throws(Pause) {
+    try begin()
+    end(event)
+  }
+
+  /// The run is over: one step.
+  mutating func finish(_ reason: EndReason) throws(Pause) {
+    try begin()
+    phase = .done
+    endReason = reason
+    end(StepEvent(.plan(.done, .done(reason))))
+  }
+
+  // MARK: Iterations
+
+  private var hasFutureInput: Bool {
+    arrivalCursor < arrivalOrder.count || eventCursor < sortedEvents.count
+  }
+
+  private var nextInputIteration: Int? {
+    let arrival = arrivalCursor < arrivalOrder.count ? requests[arrivalOrder[arrivalCursor]].spec.arrive : nil
+    let event = eventCursor < sortedEvents.count ? sortedEvents[eventCursor].at : nil
+    switch (arrival, event) {
+    case (let a?, let e?): return min(a, e)
+    case (let a?, nil): return a
+    case (nil, let e?): return e
+    default: return nil
+    }
+  }
+
+  /// The first step of an iteration (the cleanup plan): counts the iteration that ended, ends the run
+  /// when nothing is left or nothing moved, jumps over idle iterations, then lets arrivals join the
+  /// waiting queue and applies the scenario's aborts. Returns the active requests that are finished or
+  /// aborted (marked releasing), or nil when the run ended.
+  mutating func beginIteration(anchor: Anchor) throws(Pause) -> [Int]? {
+    try begin()
+    if phase == policyType.phases.last {
+      stats.iterations += 1
+      stats.framesInUseSum += pool.usedCount
+      iteration += 1
+      if openRequests == 0 && !hasFutureInput { return endRun(.allRequestsDone) }
+      if !progressed && !hasFutureInput {
+        let stuck = requests.indices.filter { !requests[$0].isTerminal && requests[$0].status != .pending }
+        if !requests.contains(where: \.reportedDeadlock) {
+          findings.append(Finding(step: step, .deadlock(stuck: stuck), request: stuck.first))
+        }
+        return endRun(.stalled(unfinished: stuck.count))
+      }
+    } else if openRequests == 0 && !hasFutureInput {
+      return endRun(.allRequestsDone)
+    }
+    if iteration >= scenario.maxIterations { return endRun(.iterationLimit(scenario.maxIterations)) }
+    progressed = false
+    skipRefill = preemptedThisIteration
+    preemptedThisIteration = false
+    phase = .cleanup
+
+    var idleUntil: Int?
+    if active.isEmpty, waiting.isEmpty, let next = nextInputIteration, next > iteration {
+      iteration = next
+      idleUntil = next
+    }
+    var arrived: [Int] = []
+    while arrivalCursor < arrivalOrder.count, requests[arrivalOrder[arrivalCursor]].spec.arrive <= iteration {
+      let r = arrivalOrder[arrivalCursor]
+      arrivalCursor += 1
+      guard requests[r].status == .pending else { continue }
+      requests[r].status = .waiting
+      waiting.append(r)
+      arrived.append(r)
+      progressed = true
+    }
+    var aborted: [Int] = []
+    while eventCursor < sortedEvents.count, sortedEvents[eventCursor].at <= iteration {
+      if case .abort(let id) = sortedEvents[eventCursor].action, let r = requestIndex(id: id),
+        markAborted(r)
+      {
+        aborted.append(r)
+      }
+      eventCursor += 1
+    }
+    let releasing = active.filter {
+      requests[$0].abortRequested || requests[$0].output >= requests[$0].spec.output
+    }
+    for r in releasing { requests[r].releasing = true }
+    end(
+      StepEvent(
+        .plan(
+          .cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)),
+        anchor: anchor))
+    return releasing
+  }
+
+  private mutating func endRun(_ reason: EndReason) -> [Int]? {
+    phase = .done
+    endReason = reason
+    end(StepEvent(.plan(.done, .done(reason))))
+    return nil
+  }
+
+  /// Aborts a request: a queued or pending one at once, a running one at the next cleanup.
+  /// Returns false when it had already ended.
+  mutating func markAborted(_ r: Int) -> Bool {
+    switch requests[r].status {
+    case .pending, .waiting, .preempted:
+      if let position = waiting.firstIndex(of: r) { waiting.remove(at: position) }
+      requests[r].status = .aborted
+      openRequests -= 1
+      progressed = true
+      return true
+    case .running:
+      requests[r].abortRequested = true
+      progressed = true
+      return true
+    case .finished, .aborted, .lost:
+      return false
+    }
+  }
+
+  // MARK: User actions and allocator operations
+
+  mutating func runUserAction(_ action: UserAction) throws(Pause) {
+    switch action {
+    case .pool(let op):
+      try runPoolOp(op, user: true)
+    case .addRequest(let spec):
+      try begin()
+      progressed = true
+      var request = RequestState(spec: spec)
+      request.status = .waiting
+      requests.append(request)
+      openRequests += 1
+      waiting.append(requests.count - 1)
+      end(StepEvent(.added(request: requests.count - 1), request: requests.count - 1))
+    case .abort(let id):
+      try begin()
+      progressed = true
+      guard let r = requestIndex(id: id) else { return end(event) }
+      let holdsPages = requests[r].status == .running || !requests[r].pageTable.isEmpty
+      _ = markAborted(r)
+      if holdsPages { requests[r].releasing = true }
+      end(StepEvent(.aborted(request: r), request: r))
+      if holdsPages {
+        try policyType.release(r, reason: .aborted, &self)
+        try retire(r, .aborted)
+      }
+    }
+  }
+
+  /// An allocator operation on the pool, from the scenario's ops or the `:` command line.
+  mutating func runPoolOp(_ op: PoolOp, user: Bool) throws(Pause) {
+    try begin()
+    if user { progressed = true }
+    if !user || scenario.isAllocatorOnly { phase = .ops }
+    switch op {
+    case .alloc:
+      let trace = pool.alloc()
+      if trace.evictedKey != nil { stats.evictions += 1 }
+      end(StepEvent(.alloc(trace, .op(index: 0, count: 1)), frames: trace.frame >= 0 ? [trace.frame] : []))
+    case .free(let frame):
+      let trace = pool.free(frame)
+      noteMisuse(trace, request: nil)
+      end(StepEvent(.free(trace, request: nil, reason: nil), frames: pool.contains(frame) ? [frame] : []))
+    case .incRef(let frame):
+      let trace = pool.incRef(frame)
+      noteMisuse(trace, request: nil)
+      end(StepEvent(.incRef(trace, request: nil), frames: pool.contains(frame) ? [frame] : []))
+    case .allocN(let count):
+      guard count > 0 else { return end(StepEvent(.allocNResult(count: 0, frames: []))) }
+      try allocN(count, firstStepOpen: true)
+    }
+  }
+
+  /// `alloc_n(count)`: `alloc()` up to `count` times; on a failure the frames taken are freed and the
+  /// result is `[]`. Each call, each rollback free and the result are steps.
+  private mutating func allocN(_ count: Int, firstStepOpen: Bool) throws(Pause) {
+    var got: [Int] = []
+    var open = firstStepOpen
+    while got.count < count {
+      if !open { try begin() }
+      open = false
+      let trace = pool.alloc()
+      if trace.evictedKey != nil { stats.evictions += 1 }
+      end(
+        StepEvent(.alloc(trace, .op(index: got.count, count: count)), frames: trace.frame >= 0 ? [trace.frame] : []))
+      guard trace.frame >= 0 else {
+        for frame in got {
+          try begin()
+          end(StepEvent(.free(pool.free(frame), request: nil, reason: .rollback), frames: [frame]))
+        }
+        got = []
+        break
+      }
+      got.append(trace.frame)
+    }
+    try note(StepEvent(.allocNResult(count: count, frames: got), frames: got))
+  }
+
+  /// Records allocator misuse as a finding of the current step.
+  mutating func noteMisuse(_ trace: RefTrace, request: Int?) {
+    guard let misuse = trace.misuse else { return }
+    let detail: FindingDetail
+    switch misuse {
+    case .badIndex: detail = .badFrameIndex(poolSize: pool.count)
+    case .doubleFree: detail = .doubleFree
+    case .negativeRefcount: detail = .negativeRefcount(before: trace.refBefore, after: trace.refAfter)
+    case .incRefFreeFrame: detail = .incRefFreeFrame(checked: pool.checked, refsAfter: trace.refAfter)
+    }
+    findings.append(
+      Finding(step: step, detail, frame: pool.contains(trace.frame) ? trace.frame : nil, request: request))
+  }
+}

@@ -1,0 +1,69 @@
+import KVEngine
+
+extension EngineState {
+  /// One line for a finding: `kind: message`.
+  public func describe(_ finding: Finding) -> String {
+    "\(finding.kind.rawValue): \(message(finding))"
+  }
+
+  /// The sentence for a finding's facts. Request names come from this state.
+  public func message(_ finding: Finding) -> String {
+    let subject = finding.request.map(name) ?? ""
+    let frame = finding.frame ?? -1
+    switch finding.detail {
+    case .lostTask(let failed):
+      return
+        "\(subject) was popped from the waiting queue at refill but neither admitted nor re-queued after \(name(failed)) failed"
+    case .outOfBoundsWrite(let position, let page, let pages, let hit, let owners):
+      let owner =
+        owners.isEmpty ? "a frame it does not own" : "frame owned by \(owners.map(name).joined(separator: ", "))"
+      return
+        "\(subject) writes position \(position) in page \(page) but holds \(pages) page(s) (\(pages * pageSize) slots); the padded -1 index hits frame \(hit), \(owner)"
+    case .ignoredGrowthFailure(let needed, let position):
+      return
+        "alloc() returned -1 while \(subject) grew to \(needed) page(s) for position \(position); the failure is ignored"
+    case .emptyPromptDeadlock:
+      return
+        "\(subject) has an empty prompt: alloc_n(0) returns [], refill reads it as failure and puts it back at the head forever"
+    case .negativeRefcount(let before, let after):
+      return "free(\(frame)) drove refs[\(frame)] from \(before) to \(after)"
+    case .doubleFree:
+      return "free(\(frame)) of a frame that is already free: rejected"
+    case .badFrameIndex(let poolSize):
+      return "frame \(frame) is outside the pool of \(poolSize) frames"
+    case .incRefFreeFrame(let checked, let refsAfter):
+      return checked
+        ? "inc_ref(\(frame)) of a free frame: rejected"
+        : "inc_ref(\(frame)) of a free frame: refs[\(frame)] = \(refsAfter) but its free bit stays set"
+    case .maskRefcountMismatch(let freeBit, let refs, let cached):
+      return "frame \(frame): free bit \(freeBit ? 1 : 0) but refs \(refs)\(cached ? " and cached" : "")"
+    case .lruFrameInUse(let refs):
+      return "frame \(frame) is in the LRU list with refs \(refs): it can be evicted while in use"
+    case .refcountBelowHolders(let refs, let holders):
+      return
+        "frame \(frame) has refs \(refs) but \(holders.count) page table(s) hold it: \(holders.map(name).joined(separator: ", "))"
+    case .sharedWithoutCache(let holders):
+      return
+        "frame \(frame) is held by \(holders.map(name).joined(separator: ", ")) but not shared through the prefix cache"
+    case .shortPageTable(let pages, let tokens):
+      return "\(subject) holds \(pages) page(s) (\(pages * pageSize) slots) for \(tokens) tokens"
+    case .leakedFrame(let refs, let holders):
+      return
+        "frame \(frame) is still allocated at the end (refs \(refs))\(holders.isEmpty ? " and no request holds it" : ", held by \(holders.map(name).joined(separator: ", "))")"
+    case .deadlock(let stuck):
+      return "no request can make progress; stuck: \(stuck.map(name).joined(separator: ", "))"
+    }
+  }
+}
+
+extension Text {
+  /// Why a run ended, as `check` and the status line say it.
+  public static func endReason(_ reason: EndReason) -> String {
+    switch reason {
+    case .allOperationsDone: return "all operations done"
+    case .allRequestsDone: return "all requests done"
+    case .stalled(let unfinished): return "stalled with \(unfinished) request(s) unfinished"
+    case .iterationLimit(let limit): return "iteration limit \(limit)"
+    }
+  }
+}
