@@ -104,14 +104,16 @@ public struct Checker: Sendable, Equatable {
       let r = -1 - v.subject
       let request = state.requests[r]
       return Finding(
-        step: state.step, .shortPageTable(pages: request.pageTable.count, tokens: request.computed), request: r)
+        step: state.step, .shortPageTable(pages: request.pageTable.count, tokens: request.computed),
+        request: r)
     }
     let f = v.subject
     let refs = Int(pool.refs[f])
     let detail: FindingDetail
     switch v.kind {
     case .maskRefcountMismatch:
-      detail = .maskRefcountMismatch(freeBit: pool.freeMask.contains(f), refs: refs, cached: pool.lru.contains(f))
+      detail = .maskRefcountMismatch(
+        freeBit: pool.freeMask.contains(f), refs: refs, cached: pool.lru.contains(f))
     case .lruFrameInUse: detail = .lruFrameInUse(refs: refs)
     case .refcountBelowHolders: detail = .refcountBelowHolders(refs: refs, holders: state.holdersOf(f))
     case .sharedWithoutCache: detail = .sharedWithoutCache(holders: state.holdersOf(f))

@@ -10,7 +10,8 @@ extension EngineState {
     var parent: UInt64 = 0
     for page in 0..<count {
       let start = page * pageSize
-      parent = Tokens.pageKey(parent: parent, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) })
+      parent = Tokens.pageKey(
+        parent: parent, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) })
       keys.append(parent)
     }
     return keys
@@ -89,14 +90,16 @@ extension EngineState {
     let keys = requests[r].promptKeys
     var recorded = 0
     for page in requests[r].hitPages..<max(requests[r].hitPages, fullPages) {
-      let cachedPage = CachedPage(key: keys[page], parent: page == 0 ? 0 : keys[page - 1], request: r, page: page)
+      let cachedPage = CachedPage(
+        key: keys[page], parent: page == 0 ? 0 : keys[page - 1], request: r, page: page)
       if pool.record(requests[r].pageTable[page], page: cachedPage) { recorded += 1 }
     }
     requests[r].promptKeys = []
     requests[r].verifiedSources = []
     end(
       StepEvent(
-        .record(request: r, pages: fullPages, recorded: recorded), frames: Array(requests[r].pageTable.prefix(fullPages)),
+        .record(request: r, pages: fullPages, recorded: recorded),
+        frames: Array(requests[r].pageTable.prefix(fullPages)),
         request: r, anchor: anchor))
   }
 }

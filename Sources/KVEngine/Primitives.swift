@@ -16,7 +16,8 @@ extension EngineState {
     while popped.count < count, let r = waiting.popFirst() { popped.append(r) }
     end(
       StepEvent(
-        .plan(.refill, .refill(available: count, popped: popped, skippedAfterPreemption: false)), anchor: anchor))
+        .plan(.refill, .refill(available: count, popped: popped, skippedAfterPreemption: false)),
+        anchor: anchor))
     return popped
   }
 
@@ -60,7 +61,8 @@ extension EngineState {
     switch outcome {
     case .ignored:
       if requests[r].reportedGrowthFailures.insert(needed).inserted {
-        findings.append(Finding(step: step, .ignoredGrowthFailure(needed: needed, position: position), request: r))
+        findings.append(
+          Finding(step: step, .ignoredGrowthFailure(needed: needed, position: position), request: r))
       }
     case .preempt(let victim): requests[victim].releasing = true
     case .abort:
@@ -68,7 +70,8 @@ extension EngineState {
       requests[r].releasing = true
     case .wait: break
     }
-    end(StepEvent(.growthFailed(request: r, position: position, outcome: outcome), request: r, anchor: anchor))
+    end(
+      StepEvent(.growthFailed(request: r, position: position, outcome: outcome), request: r, anchor: anchor))
     return nil
   }
 
@@ -139,7 +142,9 @@ extension EngineState {
     requests[r].prefilled = true
     stats.prefilledTokens += to - from
     progressed = true
-    end(StepEvent(.prefill(request: r, from: from, to: to), frames: requests[r].pageTable, request: r, anchor: anchor))
+    end(
+      StepEvent(
+        .prefill(request: r, from: from, to: to), frames: requests[r].pageTable, request: r, anchor: anchor))
   }
 
   /// A decode writes the KV of `position`. `outOfBounds` is the frame a missing page's padded -1 index
@@ -154,7 +159,8 @@ extension EngineState {
         Finding(
           step: step,
           .outOfBoundsWrite(
-            position: position, page: position / pageSize, pages: pages, frame: frame, owners: holdersOf(frame)),
+            position: position, page: position / pageSize, pages: pages, frame: frame,
+            owners: holdersOf(frame)),
           frame: frame, request: r))
     }
     requests[r].output += 1
@@ -163,8 +169,10 @@ extension EngineState {
     progressed = true
     end(
       StepEvent(
-        .write(request: r, position: position, pages: pages, outOfBounds: outOfBounds, growthNeeded: growthNeeded),
-        frames: outOfBounds.map { [$0] } ?? Array(requests[r].pageTable.suffix(1)), request: r, anchor: anchor))
+        .write(
+          request: r, position: position, pages: pages, outOfBounds: outOfBounds, growthNeeded: growthNeeded),
+        frames: outOfBounds.map { [$0] } ?? Array(requests[r].pageTable.suffix(1)), request: r, anchor: anchor
+      ))
   }
 
   /// `r`, whose pages were just released, goes back to the head of the waiting queue to recompute.
@@ -183,7 +191,9 @@ extension EngineState {
     waiting.prepend(r)
     preemptedThisIteration = true
     progressed = true
-    end(StepEvent(.preempted(request: r, forRequest: other, tokensToRecompute: freed), request: r, anchor: anchor))
+    end(
+      StepEvent(
+        .preempted(request: r, forRequest: other, tokensToRecompute: freed), request: r, anchor: anchor))
   }
 
   /// `r`, whose pages were just released, leaves the active batch.

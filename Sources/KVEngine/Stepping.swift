@@ -47,17 +47,26 @@ extension EngineState {
   private mutating func runUnits(
     to target: Int, observe: ((EngineState) -> Void)?, boundary: ((EngineState) -> Void)?
   ) {
+    // The start of a unit is kept only near the target, where the unit may pause: keeping it for every
+    // unit would copy the pool at each one. A unit that pauses without it is found again from `origin`.
+    var origin = self
+    origin.unitStart = nil
+    var lastBoundary = step
     withoutActuallyEscaping(observe ?? { _ in }) { observe in
       observer = observe
       while step < target && (!isDone || !pendingActions.isEmpty) {
-        var start = self
-        start.observer = nil
+        var start: EngineState?
+        if target - step <= EngineState.keptStartBudget {
+          start = self
+          start?.observer = nil
+        }
         budget = target - step
         do {
           try runUnit()
           unitStart = nil
           pendingActions.append(contentsOf: deferredActions)
           deferredActions = []
+          lastBoundary = step
           if let boundary {
             let observe = observer
             observer = nil
@@ -65,13 +74,21 @@ extension EngineState {
             observer = observe
           }
         } catch {
-          unitStart = UnitStart(start)
+          if start == nil {
+            var replay = origin
+            replay.runUnits(to: lastBoundary, observe: nil, boundary: nil)
+            start = replay
+          }
+          unitStart = start.map(UnitStart.init)
           break
         }
       }
       observer = nil
     }
   }
+
+  /// Remaining steps under which the start of each unit is kept as it runs.
+  static let keptStartBudget = 4_096
 
   /// Queues a user action. It runs as the next unit, or after the unit under way.
   public mutating func enqueue(_ action: UserAction) {
@@ -311,7 +328,8 @@ extension EngineState {
       let trace = pool.alloc()
       if trace.evictedKey != nil { stats.evictions += 1 }
       end(
-        StepEvent(.alloc(trace, .op(index: got.count, count: count)), frames: trace.frame >= 0 ? [trace.frame] : []))
+        StepEvent(
+          .alloc(trace, .op(index: got.count, count: count)), frames: trace.frame >= 0 ? [trace.frame] : []))
       guard trace.frame >= 0 else {
         for frame in got {
           try begin()

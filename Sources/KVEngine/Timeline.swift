@@ -153,7 +153,8 @@ public struct Timeline: Sendable {
       Timeline.run(
         &state, to: target, actions: actions,
         boundary: { boundary in
-          guard boundary.step >= next, target - boundary.step <= Timeline.nearbyInterval * Timeline.nearbyLimit
+          guard boundary.step >= next,
+            target - boundary.step <= Timeline.nearbyInterval * Timeline.nearbyLimit
           else { return }
           taken.append(boundary)
           next = boundary.step + Timeline.nearbyInterval

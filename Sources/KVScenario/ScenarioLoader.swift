@@ -286,7 +286,9 @@ private struct Reader {
   }
 
   /// A string that `make` accepts; `allowed` lists the accepted values for the message.
-  func choice<T>(_ node: Node, _ path: String, allowed: String, _ make: (String) -> T?) throws(ScenarioError) -> T {
+  func choice<T>(_ node: Node, _ path: String, allowed: String, _ make: (String) -> T?) throws(ScenarioError)
+    -> T
+  {
     guard case .scalar(let scalar) = node, Self.tagName(node) == .str else {
       throw error(node, path, "expected one of \(allowed), found \(describe(node))")
     }

@@ -96,7 +96,8 @@ public struct TraceFinding: Codable, Equatable, Sendable {
 
   /// True when `other` (what the engine found) matches the facts this line carries.
   func matches(_ other: TraceFinding) -> Bool {
-    kind == other.kind && (frame == nil || frame == other.frame) && (request == nil || request == other.request)
+    kind == other.kind && (frame == nil || frame == other.frame)
+      && (request == nil || request == other.request)
   }
 }
 

@@ -70,15 +70,27 @@ public final class TraceRecorder {
     let target = min(target, timeline.totalSteps)
     guard target > stepsWritten else { return }
     var state = timeline.state(at: stepsWritten)
-    while state.step < target {
-      if let action = timeline.actions[state.step] {
-        if !actionsWritten.contains(state.step) { try writeAction(action, at: state.step) }
-        state.enqueue(action)
-      }
-      guard state.advance() else { break }
-      try write(JSONText.line(TraceStep(state)))
-      stepsWritten = state.step
+    var failure: TraceWriteError?
+    // The action given after a step is written before the next step line.
+    func writeActionLine(after step: Int) {
+      guard failure == nil, step < target, let action = timeline.actions[step], !actionsWritten.contains(step)
+      else { return }
+      do throws(TraceWriteError) { try self.writeAction(action, at: step) } catch { failure = error }
     }
+    writeActionLine(after: state.step)
+    Timeline.run(
+      &state, to: target, actions: timeline.actions,
+      observe: { step in
+        guard failure == nil else { return }
+        do throws(TraceWriteError) {
+          try self.write(JSONText.line(TraceStep(step)))
+          self.stepsWritten = step.step
+        } catch {
+          failure = error
+        }
+        writeActionLine(after: step.step)
+      })
+    if let failure { throw failure }
   }
 
   /// Records an action the user applied after `step` (the boundary ``Timeline/apply(_:)`` returned: it

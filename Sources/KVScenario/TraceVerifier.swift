@@ -34,7 +34,8 @@ public enum TraceVerifier {
         let expected = trace.steps[index]
         if let difference = expected.difference(from: TraceStep(engine)) {
           mismatch = .mismatch(
-            line: trace.stepLines[index], step: expected.step, field: difference.field, trace: difference.trace,
+            line: trace.stepLines[index], step: expected.step, field: difference.field,
+            trace: difference.trace,
             engine: difference.engine)
         }
         index += 1
@@ -43,7 +44,8 @@ public enum TraceVerifier {
     if index < trace.steps.count {
       let expected = trace.steps[index]
       return .mismatch(
-        line: trace.stepLines[index], step: expected.step, field: "step", trace: "step \(expected.step) happens",
+        line: trace.stepLines[index], step: expected.step, field: "step",
+        trace: "step \(expected.step) happens",
         engine: "the run ended at step \(state.step) (\(reason(state)))")
     }
     if let end = trace.end {

@@ -118,7 +118,9 @@ extension EngineState {
       if !arrived.isEmpty { parts.append("arrived \(names(arrived))") }
       if !aborted.isEmpty { parts.append("aborted \(names(aborted))") }
       if !releasing.isEmpty {
-        let freed = releasing.reduce(0) { $0 + ($1 < requests.count ? requests[$1].pageTable.lazy.filter { $0 >= 0 }.count : 0) }
+        let freed = releasing.reduce(0) {
+          $0 + ($1 < requests.count ? requests[$1].pageTable.lazy.filter { $0 >= 0 }.count : 0)
+        }
         parts.append("releasing \(names(releasing)) (\(freed) page\(freed == 1 ? "" : "s"))")
       }
       return "cleanup (iter \(iteration)): "

@@ -16,7 +16,8 @@ extension EngineState {
         "\(subject) was popped from the waiting queue at refill but neither admitted nor re-queued after \(name(failed)) failed"
     case .outOfBoundsWrite(let position, let page, let pages, let hit, let owners):
       let owner =
-        owners.isEmpty ? "a frame it does not own" : "frame owned by \(owners.map(name).joined(separator: ", "))"
+        owners.isEmpty
+        ? "a frame it does not own" : "frame owned by \(owners.map(name).joined(separator: ", "))"
       return
         "\(subject) writes position \(position) in page \(page) but holds \(pages) page(s) (\(pages * pageSize) slots); the padded -1 index hits frame \(hit), \(owner)"
     case .ignoredGrowthFailure(let needed, let position):

@@ -68,7 +68,8 @@ enum CodePanel {
         c.title = "alloc() <- admission of \(id(r)), page \(have + 1) of \(need)"
         if have == 0 { c.notes.insert(pagesFor(s.requests[r].admissionLength), at: 0) }
       case .grow(let r, let position, let needed, let have):
-        c.title = "alloc() <- grow \(id(r)) to \(needed) page\(needed == 1 ? "" : "s") for position \(position)"
+        c.title =
+          "alloc() <- grow \(id(r)) to \(needed) page\(needed == 1 ? "" : "s") for position \(position)"
         c.notes.insert("\(have) < " + pagesFor(position + 1), at: 0)
         c.notes.append("\(id(r)).page_table = \(list(table(r)))")
       case .op(let index, let count):
@@ -95,14 +96,19 @@ enum CodePanel {
       var c = routineListing(
         s, .incRef, "inc_ref(\(trace.frame))" + (request.map { " <- prefix hit for \(id($0))" } ?? ""),
         current: rejected ? .incRefReject : .incRefIncrement, values: values)
-      if trace.misuse == .incRefFreeFrame && !s.pool.checked { c.notes.append("the frame is free: its bit stays set") }
+      if trace.misuse == .incRefFreeFrame && !s.pool.checked {
+        c.notes.append("the frame is free: its bit stays set")
+      }
       return c
 
     case .allocNResult(let count, let frames):
       let failed = frames.isEmpty && count > 0
       return routineListing(
         s, .allocN, "alloc_n(\(count))", current: failed ? .allocNFail : .allocNReturn,
-        values: [.allocNEntry: "n = \(count)", failed ? .allocNFail : .allocNReturn: failed ? "failed" : list(frames)])
+        values: [
+          .allocNEntry: "n = \(count)",
+          failed ? .allocNFail : .allocNReturn: failed ? "failed" : list(frames),
+        ])
 
     case .plan(.done, .done(let reason)):
       var c = CodeListing("done")
@@ -144,7 +150,9 @@ enum CodePanel {
 
   /// The code of the policy line that called the allocator in this step.
   static func callerLine(_ s: EngineState) -> String? {
-    guard let anchor = s.event.anchor, let (routine, line) = s.policyType.listing.locate(anchor) else { return nil }
+    guard let anchor = s.event.anchor, let (routine, line) = s.policyType.listing.locate(anchor) else {
+      return nil
+    }
     return String(routine.lines[line].code.drop(while: { $0 == " " }))
   }
 
@@ -161,7 +169,8 @@ enum CodePanel {
     case .plan(_, .prefill(let chosen)): return ids(chosen)
     case .plan(_, .decode(let groups, let chosen)):
       if s.config.decode == .all { return ids(chosen) }
-      return groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ") + " -> \(ids(chosen))"
+      return groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ")
+        + " -> \(ids(chosen))"
     case .lookup(_, let hits, let need, let available, let admitted):
       return "hits \(list(hits)), \(need) > \(available): \(admitted ? "no, admit" : "wait")"
     case .admitted(let r, _, _): return "\(list(s.requests[r].pageTable)); active = \(ids(s.active))"
@@ -181,7 +190,8 @@ enum CodePanel {
       case .abort: return "-1: abort \(s.name(r))"
       case .wait: return "-1: wait, retry next iteration"
       }
-    case .preempted(_, _, let tokens): return "\(tokens) tokens to recompute; waiting = \(ids(Array(s.waiting.prefix(8))))"
+    case .preempted(_, _, let tokens):
+      return "\(tokens) tokens to recompute; waiting = \(ids(Array(s.waiting.prefix(8))))"
     case .retired(_, let status): return "\(status.rawValue); active = \(ids(s.active))"
     default: return ""
     }
@@ -236,7 +246,8 @@ enum CodePanel {
       guard let needed = growthNeeded else { return [] }
       return [
         "\(s.name(r)).output -> \(s.requests[r].output)",
-        "pages_for(\(position + 2)) = \(needed)" + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"),
+        "pages_for(\(position + 2)) = \(needed)"
+          + (needed > pages ? " > \(pages) pages: grow" : " <= \(pages) pages"),
       ]
     case .growthFailed(_, let position, let outcome):
       if outcome == .ignored { return ["the next write at position \(position) is out of bounds"] }

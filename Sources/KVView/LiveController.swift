@@ -25,17 +25,14 @@ public struct LiveController: Sendable {
     self.view = view
   }
 
-  /// The event log's entries for the last `count` steps, ending with the current one. One state is
-  /// stepped in place (as `Timeline` does), so no copy of the pool is kept per step.
+  /// The event log's entries for the last `count` steps, ending with the current one, gathered in one
+  /// run (as `Timeline` does), so no copy of the pool is kept per step.
   func recentLog(count: Int) -> [LogEntry] {
     let step = timeline.current.step
     var state = timeline.state(at: max(0, step - count + 1))
     var log = [LogEntry(state)]
     log.reserveCapacity(count)
-    while state.step < step {
-      Timeline.advance(&state, actions: timeline.actions)
-      log.append(LogEntry(state))
-    }
+    Timeline.run(&state, to: step, actions: timeline.actions, observe: { log.append(LogEntry($0)) })
     return log
   }
 

@@ -549,7 +549,9 @@ struct ScreenBuilder {
       statsLine += (statsLine.isEmpty ? "" : "  ") + item
     }
     if !statsLine.isEmpty { lines.append((statsLine, TextStyle(.dim))) }
-    if let reason = s.endReason { lines.append(("ended: \(Text.endReason(reason))", TextStyle(.accent, bold: true))) }
+    if let reason = s.endReason {
+      lines.append(("ended: \(Text.endReason(reason))", TextStyle(.accent, bold: true)))
+    }
     // One row per request that has arrived.
     let arrived = s.requests.indices.filter { s.requests[$0].status != .pending }.prefix(500)
     if !arrived.isEmpty && width >= 40 {

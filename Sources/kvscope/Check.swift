@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import KVEngine
-import KVText
 import KVScenario
+import KVText
 
 /// `kvscope check FILE`: runs a scenario to the end without a terminal.
 struct Check: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import KVEngine
-import KVText
 import KVScenario
+import KVText
 
 /// `kvscope import FORMAT ...`: turns a workload trace into a scenario.
 struct Import: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import KVEngine
-import KVText
 import KVScenario
+import KVText
 
 /// Reading the file a command was given, with errors that end the program with status 2.
 enum Input {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import KVEngine
-import KVText
 import KVScenario
 import KVTerminal
+import KVText
 import KVView
 
 /// `kvscope FILE` / `kvscope play FILE`: the live view.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import KVEngine
-import KVText
 import KVScenario
+import KVText
 import KVView
 
 /// `kvscope replay TRACE`: a recorded trace in the live view, or `--verify` against the engine.

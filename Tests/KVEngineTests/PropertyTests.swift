@@ -106,7 +106,8 @@ struct PropertyTests {
       return
     }
     #expect(
-      ended.endReason.map { if case .iterationLimit = $0 { true } else { false } } != true, "\(String(describing: ended.endReason)) \n\(description)")
+      ended.endReason.map { if case .iterationLimit = $0 { true } else { false } } != true,
+      "\(String(describing: ended.endReason)) \n\(description)")
     let timeline = Timeline(scenario: scenario)
     #expect(timeline.totalSteps == ended.step)
     let kinds = Set(timeline.findings.map(\.kind))

@@ -115,7 +115,10 @@ struct TraceTests {
     #expect(trace.scenario == recorded.scenario)
     #expect(trace.actions == recorded.actions)
     #expect(trace.recordedBy == "0.1.0")
-    #expect(trace.end == TraceEnd(steps: recorded.totalSteps, done: true, reason: recorded.final.endReason.map(TraceEnd.code)))
+    #expect(
+      trace.end
+        == TraceEnd(
+          steps: recorded.totalSteps, done: true, reason: recorded.final.endReason.map(TraceEnd.code)))
     #expect(trace.steps.map(\.step) == Array(1...recorded.totalSteps))
 
     let replayed = Timeline(scenario: trace.scenario, actions: trace.actions)
@@ -242,7 +245,8 @@ struct TraceTests {
     let index = try #require(all.firstIndex { $0.contains(pattern) })
     let match = try #require(all[index].firstMatch(of: pattern))
     let frame = try #require(Int(match.output[1].substring!))
-    let edited = String(all[index][match.range]).replacingOccurrences(of: "\"result\":\(frame),", with: "\"result\":\(frame + 1),")
+    let edited = String(all[index][match.range]).replacingOccurrences(
+      of: "\"result\":\(frame),", with: "\"result\":\(frame + 1),")
     all[index].replaceSubrange(match.range, with: edited)
     let step = try #require(before.steps[before.stepLines.firstIndex(of: index + 1)!].step)
     try write(all.filter { !$0.isEmpty }, to: path)

@@ -47,7 +47,8 @@ public enum AstraiSeed: SchedulingPolicy {
         return try e.refillFailed(r, lost: rest, emptyPrompt: true, at: .seedRefillFailed)
       }
       for have in 0..<need {
-        let frame = try e.allocPage(to: r, for: .admit(request: r, need: need, have: have), at: .seedRefillAllocN)
+        let frame = try e.allocPage(
+          to: r, for: .admit(request: r, need: need, have: have), at: .seedRefillAllocN)
         if frame < 0 {
           try release(r, reason: .rollback, &e)
           return try e.refillFailed(r, lost: rest, emptyPrompt: false, at: .seedRefillFailed)
@@ -73,7 +74,9 @@ public enum AstraiSeed: SchedulingPolicy {
     let candidates = e.active.filter {
       e.requests[$0].output < e.requests[$0].spec.output && !e.requests[$0].abortRequested
     }
-    let groups = DecodeGroup.byPosition(candidates) { e.requests[$0].spec.prompt.count + e.requests[$0].output }
+    let groups = DecodeGroup.byPosition(candidates) {
+      e.requests[$0].spec.prompt.count + e.requests[$0].output
+    }
     let chosen = e.config.decode == .all ? candidates : DecodeGroup.largest(groups)
     try e.plan(.decode, .decode(groups: groups, chosen: chosen), at: .seedDecodeBatch)
     for r in chosen {

@@ -3,7 +3,8 @@
 /// whose freed pages stay in an LRU list until evicted.
 public enum Paged: SchedulingPolicy {
   public static let id = PolicyID.paged
-  public static let summary = "kvscope's fixed design: checked pool, capacity-checked admission, on_oom, prefix cache"
+  public static let summary =
+    "kvscope's fixed design: checked pool, capacity-checked admission, on_oom, prefix cache"
   public static let keys: [SchedulerKey] = [.maxBatch, .decode, .prefixCache, .onOOM]
   public static let defaults = SchedulerDefaults()
   public static let capabilities: PolicyCapabilities = [.checkedPool, .prefixCache, .preemption]
@@ -38,7 +39,8 @@ public enum Paged: SchedulingPolicy {
     let available = max(0, e.config.maxBatch - e.active.count)
     // No admission in an iteration after one that preempted.
     try e.plan(
-      .refill, .refill(available: available, popped: nil, skippedAfterPreemption: e.skipRefill), at: .pagedRefill)
+      .refill, .refill(available: available, popped: nil, skippedAfterPreemption: e.skipRefill),
+      at: .pagedRefill)
     guard !e.skipRefill else { return }
     while e.active.count < e.config.maxBatch, let r = e.waiting.first {
       let (hits, admitted) = try e.decideAdmission(r, at: .pagedFits)
@@ -91,7 +93,9 @@ public enum Paged: SchedulingPolicy {
       case .abort: outcome = .abort
       case .wait: outcome = .wait
       }
-      if try e.growPage(r, position: position, needed: needed, orElse: outcome, at: .pagedGrow) != nil { continue }
+      if try e.growPage(r, position: position, needed: needed, orElse: outcome, at: .pagedGrow) != nil {
+        continue
+      }
       switch outcome {
       case .preempt(let victim):
         try release(victim, reason: .preempted, &e)
