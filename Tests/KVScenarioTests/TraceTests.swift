@@ -243,7 +243,7 @@ struct TraceTests {
     let match = try #require(all[index].firstMatch(of: pattern))
     let frame = try #require(Int(match.output[1].substring!))
     all[index].replaceSubrange(match.range, with: "\"kind\":\"alloc\",\"result\":\(frame + 1),")
-    let step = try #require(before.steps[before.stepLines.firstIndex(of: index + 1)!].step)
+    let step = before.steps[try #require(before.stepLines.firstIndex(of: index + 1))].step
     try write(all.filter { !$0.isEmpty }, to: path)
     let verdict = TraceVerifier.verify(try TraceReader.read(path: path))
     guard case .mismatch(let line, let mismatchStep, let field, _, _) = verdict else {
