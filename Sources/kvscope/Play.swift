@@ -45,9 +45,15 @@ enum LiveSession {
         "\(error); the live view needs a terminal. Use `kvscope check FILE` for a summary or `kvscope frame FILE --step N` for the screen as text."
       )
     }
-    defer { terminal.close() }
     var controller = controller
     let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
+    // However the loop ends: finish an open trace, restore the terminal, and only then say where the
+    // trace went, so that the line lands on the normal screen and stays there.
+    defer {
+      let line = recording.close(controller.timeline)
+      terminal.close()
+      if let line { Input.warn(line) }
+    }
     if record != nil {
       do {
         let path = try recording.start(controller.timeline)
@@ -58,7 +64,6 @@ enum LiveSession {
         Input.fail("\(error)")
       }
     }
-    defer { recording.close(controller.timeline) }
     controller.view.unicode = terminal.unicode && !display.ascii
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
@@ -177,13 +182,14 @@ final class LiveRecording {
     controller.view.message = StatusMessage("recording stopped: \(error)", isError: true)
   }
 
-  /// At quit: finishes an open trace and says where it went (the terminal is closed by then).
-  func close(_ timeline: Timeline) {
-    guard isActive else { return }
+  /// At quit: finishes an open trace; returns the line that says where it went (or why it did not),
+  /// for the caller to print once the terminal is restored.
+  func close(_ timeline: Timeline) -> String? {
+    guard isActive else { return nil }
     do {
-      if let line = try stop(timeline) { Input.warn(line) }
+      return try stop(timeline)
     } catch {
-      Input.warn("\(error)")
+      return "\(error)"
     }
   }
 }

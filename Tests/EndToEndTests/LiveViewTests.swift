@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Drives the real binary in tmux: stepping, help, resize, quit.
+/// Drives the real binary in tmux: stepping, help, resize, recording, quit.
 @Suite(.serialized, .enabled(if: TmuxSession.available, "tmux is not installed"))
 struct LiveViewTests {
   /// A shell command that runs kvscope and then reports how it ended, on a restored screen.
@@ -77,6 +77,23 @@ struct LiveViewTests {
     #expect(verify.stdout.contains("verified"))
     let text = try String(contentsOfFile: trace, encoding: .utf8)
     #expect(text.contains("\"action\""))
+  }
+
+  @Test func afterQuittingTheTracePathIsOnTheNormalScreen() throws {
+    let trace = NSTemporaryDirectory() + "kvscope-e2e-quit-\(getpid()).kvtrace"
+    try? FileManager.default.removeItem(atPath: trace)
+    defer { try? FileManager.default.removeItem(atPath: trace) }
+    let session = try TmuxSession(
+      command: Self.command("play scenarios/alloc-lesson.yaml --record '\(trace)'"), width: 120, height: 40)
+    #expect(try session.waitFor("recording to"))
+    try session.send("Right", "Right")
+    try session.send("q")
+    #expect(try session.waitFor("kvscope exited with 0"))
+    #expect(try session.display("#{alternate_on}") == "0")
+    // The line is on the restored screen, just above how kvscope ended.
+    let screen = try session.screen()
+    #expect(screen.contains("kvscope: trace written to \(trace) ("), "\(screen)")
+    #expect(FileManager.default.fileExists(atPath: trace))
   }
 
   @Test func asciiFallbackWithoutUTF8Locale() throws {

@@ -248,7 +248,7 @@ struct TraceTests {
     let edited = String(all[index][match.range]).replacingOccurrences(
       of: "\"result\":\(frame),", with: "\"result\":\(frame + 1),")
     all[index].replaceSubrange(match.range, with: edited)
-    let step = try #require(before.steps[before.stepLines.firstIndex(of: index + 1)!].step)
+    let step = before.steps[try #require(before.stepLines.firstIndex(of: index + 1))].step
     try write(all.filter { !$0.isEmpty }, to: path)
     let verdict = TraceVerifier.verify(try TraceReader.read(path: path))
     guard case .mismatch(let line, let mismatchStep, let field, _, _) = verdict else {
