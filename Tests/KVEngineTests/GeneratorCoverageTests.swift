@@ -36,7 +36,7 @@ struct GeneratorCoverageTests {
       {
         waited += 1
       }
-      if final.endReason.map { if case .stalled = $0 { true } else { false } } == true { deadlocked += 1 }
+      if case .stalled? = final.endReason { deadlocked += 1 }
       if scenario.requests.contains(where: { $0.prompt.count == 0 }) { emptyPrompts += 1 }
     }
     print(
