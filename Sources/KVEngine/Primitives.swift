@@ -26,15 +26,8 @@ extension EngineState {
   @discardableResult
   mutating func allocPage(to r: Int, for purpose: AllocPurpose, at anchor: Anchor) throws(Pause) -> Int {
     try begin()
-    let trace = pool.alloc()
-    if trace.evictedKey != nil { stats.evictions += 1 }
-    if trace.frame >= 0 {
-      requests[r].pageTable.append(trace.frame)
-      holders[trace.frame] += 1
-      progressed = true
-    } else if case .admit = purpose {
-      requests[r].releasing = true
-    }
+    let trace = takeFrame(for: r)
+    if trace.frame < 0, case .admit = purpose { requests[r].releasing = true }
     end(
       StepEvent(
         .alloc(trace, purpose), frames: trace.frame >= 0 ? [trace.frame] : [], request: r, anchor: anchor))
@@ -49,12 +42,8 @@ extension EngineState {
     let have = requests[r].pageTable.count
     let purpose = AllocPurpose.grow(request: r, position: position, needed: needed, have: have)
     try begin()
-    let trace = pool.alloc()
-    if trace.evictedKey != nil { stats.evictions += 1 }
+    let trace = takeFrame(for: r)
     if trace.frame >= 0 {
-      requests[r].pageTable.append(trace.frame)
-      holders[trace.frame] += 1
-      progressed = true
       end(StepEvent(.alloc(trace, purpose), frames: [trace.frame], request: r, anchor: anchor))
       return trace.frame
     }
@@ -205,6 +194,18 @@ extension EngineState {
     clearReleased(r)
     progressed = true
     end(StepEvent(.retired(request: r, status: status), request: r, anchor: anchor))
+  }
+
+  /// `alloc()` inside a step for `r`: on success the frame joins its page table.
+  private mutating func takeFrame(for r: Int) -> AllocTrace {
+    let trace = pool.alloc()
+    if trace.evictedKey != nil { stats.evictions += 1 }
+    if trace.frame >= 0 {
+      requests[r].pageTable.append(trace.frame)
+      holders[trace.frame] += 1
+      progressed = true
+    }
+    return trace
   }
 
   /// The end of a release: the page table is cleared.

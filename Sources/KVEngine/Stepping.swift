@@ -30,60 +30,62 @@ extension EngineState {
 
   /// Runs the rest of the unit under way, so that the state is at a boundary.
   public mutating func finishUnit(observe: ((EngineState) -> Void)? = nil) {
-    guard !isAtBoundary else { return }
-    var probe = self
-    var end = step
-    // The unit's length is not known ahead: run it whole from its start and stop at its end.
-    if let start = unitStart?.state {
-      probe = start
-      probe.deferredActions = []
-      probe.budget = Int.max
-      try? probe.runUnit()
-      end = probe.step
-    }
-    run(to: end, observe: observe)
+    guard let start = unitStart?.state else { return }
+    // The unit's length is not known ahead: run it whole from its start to find where it ends.
+    var probe = start
+    probe.budget = Int.max
+    try? probe.runUnit()
+    run(to: probe.step, observe: observe)
   }
 
+  /// The unit loop, with `observe` as the observer while it runs.
   private mutating func runUnits(
     to target: Int, observe: ((EngineState) -> Void)?, boundary: ((EngineState) -> Void)?
   ) {
+    guard let observe else { return runUnits(to: target, boundary: boundary) }
+    withoutActuallyEscaping(observe) { observe in
+      observer = observe
+      runUnits(to: target, boundary: boundary)
+      observer = nil
+    }
+  }
+
+  /// The unit loop; `observer`, when set, sees every step.
+  private mutating func runUnits(to target: Int, boundary: ((EngineState) -> Void)?) {
     // The start of a unit is kept only near the target, where the unit may pause: keeping it for every
     // unit would copy the pool at each one. A unit that pauses without it is found again from `origin`.
     var origin = self
     origin.unitStart = nil
+    origin.observer = nil
     var lastBoundary = step
-    withoutActuallyEscaping(observe ?? { _ in }) { observe in
-      observer = observe
-      while step < target && (!isDone || !pendingActions.isEmpty) {
-        var start: EngineState?
-        if target - step <= EngineState.keptStartBudget {
-          start = self
-          start?.observer = nil
-        }
-        budget = target - step
-        do {
-          try runUnit()
-          unitStart = nil
-          pendingActions.append(contentsOf: deferredActions)
-          deferredActions = []
-          lastBoundary = step
-          if let boundary {
-            let observe = observer
-            observer = nil
-            boundary(self)
-            observer = observe
-          }
-        } catch {
-          if start == nil {
-            var replay = origin
-            replay.runUnits(to: lastBoundary, observe: nil, boundary: nil)
-            start = replay
-          }
-          unitStart = start.map(UnitStart.init)
-          break
-        }
+    while step < target && (!isDone || !pendingActions.isEmpty) {
+      var start: EngineState?
+      if target - step <= EngineState.keptStartBudget {
+        start = self
+        start?.observer = nil
       }
-      observer = nil
+      budget = target - step
+      do {
+        try runUnit()
+        unitStart = nil
+        pendingActions.append(contentsOf: deferredActions)
+        deferredActions = []
+        lastBoundary = step
+        if let boundary {
+          let observe = observer
+          observer = nil
+          boundary(self)
+          observer = observe
+        }
+      } catch {
+        if start == nil {
+          var replay = origin
+          replay.runUnits(to: lastBoundary, boundary: nil)
+          start = replay
+        }
+        unitStart = start.map(UnitStart.init)
+        break
+      }
     }
   }
 
@@ -235,6 +237,17 @@ extension EngineState {
           .cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)),
         anchor: anchor))
     return releasing
+  }
+
+  /// A cleanup phase: the iteration's first step, then the pages of each finished or aborted request
+  /// released in the policy's order, and the request retired.
+  mutating func cleanUp(at anchor: Anchor, retireAt retireAnchor: Anchor) throws(Pause) {
+    guard let done = try beginIteration(anchor: anchor) else { return }
+    for r in done {
+      let aborted = requests[r].abortRequested
+      try policyType.release(r, reason: aborted ? .aborted : .finished, &self)
+      try retire(r, aborted ? .aborted : .finished, at: retireAnchor)
+    }
   }
 
   private mutating func endRun(_ reason: EndReason) -> [Int]? {

@@ -661,7 +661,7 @@ private let head = """
 // MARK: - Fuzz
 
 /// SplitMix64: a small deterministic generator so that the fuzz inputs are the same on every run.
-private struct SplitMix64: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator {
   var state: UInt64
   mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15

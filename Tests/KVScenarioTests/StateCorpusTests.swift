@@ -126,23 +126,9 @@ struct FNV {
 enum CorpusGenerator {
   static let count = 1_200
 
-  struct RNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func draw(_ range: ClosedRange<Int>) -> Int {
-      range.lowerBound + Int(next() % UInt64(range.count))
-    }
-  }
-
   /// Scenario `index`: allocator-only for every eighth, the seed for a third of the rest, else paged.
   static func scenario(_ index: Int) -> Scenario {
-    var rng = RNG(state: UInt64(index) &* 7919 &+ 17)
+    var rng = SplitMix64(state: UInt64(index) &* 7919 &+ 17)
     let seedPolicy = index % 3 == 1
     if index % 8 == 7 {
       let pages = rng.draw(1...24)
@@ -226,5 +212,12 @@ enum CorpusGenerator {
     case "allocn": return .pool(.allocN(Int(parts[1])!))
     default: return nil
     }
+  }
+}
+
+extension SplitMix64 {
+  /// A number in `range` (modulo draw: the corpus was generated this way).
+  mutating func draw(_ range: ClosedRange<Int>) -> Int {
+    range.lowerBound + Int(next() % UInt64(range.count))
   }
 }

@@ -12,19 +12,10 @@ public enum Paged: SchedulingPolicy {
 
   public static func run(_ phase: Phase, _ e: inout EngineState) throws(Pause) {
     switch phase {
-    case .cleanup: try cleanup(&e)
+    case .cleanup: try e.cleanUp(at: .pagedCleanup, retireAt: .pagedCleanupRemove)
     case .refill: try refill(&e)
     case .prefill: try prefill(&e)
     default: try decode(&e)
-    }
-  }
-
-  static func cleanup(_ e: inout EngineState) throws(Pause) {
-    guard let done = try e.beginIteration(anchor: .pagedCleanup) else { return }
-    for r in done {
-      let status: RequestStatus = e.requests[r].abortRequested ? .aborted : .finished
-      try release(r, reason: status == .aborted ? .aborted : .finished, &e)
-      try e.retire(r, status, at: .pagedCleanupRemove)
     }
   }
 
