@@ -87,10 +87,19 @@ public struct Pause: Error {}
 
 // MARK: Listings
 
-/// A line of a listing that steps can point at. Each policy declares its own anchors.
+/// A line of a listing that steps can point at. Each policy declares its own anchors. The name is a
+/// static string, so that a step carrying an anchor copies no reference counted storage.
 public struct Anchor: Hashable, Sendable {
-  public let name: String
-  public init(_ name: String) { self.name = name }
+  public let name: StaticString
+  public init(_ name: StaticString) { self.name = name }
+
+  public static func == (a: Anchor, b: Anchor) -> Bool {
+    a.name.withUTF8Buffer { x in b.name.withUTF8Buffer { y in x.elementsEqual(y) } }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    name.withUTF8Buffer { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+  }
 }
 
 /// The allocator routines every listing holds, so that the code panel can show their live values.

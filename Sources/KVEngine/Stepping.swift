@@ -129,7 +129,7 @@ extension EngineState {
   }
 
   /// Closes a step: records what it did and checks the invariants.
-  mutating func end(_ event: StepEvent) {
+  mutating func end(_ event: consuming StepEvent) {
     self.event = event
     var checker = self.checker
     let found = checker.check(self, full: phase == .done || pool.count <= 1024)

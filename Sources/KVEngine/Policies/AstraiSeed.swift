@@ -22,7 +22,8 @@ public enum AstraiSeed: SchedulingPolicy {
   }
 
   public static func release(_ r: Int, reason: ReleaseReason, _ e: inout EngineState) throws(Pause) {
-    for slot in e.requests[r].pageTable.indices {
+    // By count, not by the table's `indices`: a loop that kept the table alive would copy it at every free.
+    for slot in 0..<e.requests[r].pageTable.count {
       try e.releasePage(r, slot: slot, reason: reason, at: .seedCleanupFree)
     }
   }

@@ -21,7 +21,8 @@ public enum Paged: SchedulingPolicy {
 
   /// Pages are freed last first, so that a prompt's last page is evicted first.
   public static func release(_ r: Int, reason: ReleaseReason, _ e: inout EngineState) throws(Pause) {
-    for slot in e.requests[r].pageTable.indices.reversed() {
+    // By count, not by the table's `indices`: a loop that kept the table alive would copy it at every free.
+    for slot in (0..<e.requests[r].pageTable.count).reversed() {
       try e.releasePage(r, slot: slot, reason: reason, at: .pagedFree)
     }
   }
