@@ -122,3 +122,26 @@ enum Fmt {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
   }
 }
+
+extension String {
+  /// Every occurrence of `target` replaced.
+  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+    guard !target.isEmpty else { return self }
+    var result = ""
+    var rest = Substring(self)
+    while let range = rest.firstRange(of: target) {
+      result += rest[..<range.lowerBound]
+      result += replacement
+      rest = rest[range.upperBound...]
+    }
+    return result + rest
+  }
+
+  /// Without leading and trailing white space.
+  var trimmingSpaces: String {
+    var s = Substring(self)
+    while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+    while let c = s.last, c.isWhitespace { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -36,62 +36,71 @@ public struct LiveController: Sendable {
     return log
   }
 
-  /// Reacts to one key.
+  /// Reacts to one key: the command line and the help overlay take keys of their own; otherwise the key
+  /// map says what the key does.
   public mutating func handle(_ key: Key) -> [ControllerEffect] {
     if view.commandLine != nil { return editCommandLine(key) }
-    if view.showHelp {
-      switch key {
-      case .escape, .character("?"), .character("q"), .function(1): view.showHelp = false
-      case .tick: advancePlay()
-      default: break
-      }
-      return key == .character("q") ? [.quit] : []
-    }
+    if view.showHelp { return handleInHelp(key) }
     view.message = nil
+    if key == .tick {
+      advancePlay()
+      return []
+    }
+    guard let action = KeyMap.action(for: key, view: view, timeline: timeline) else { return [] }
+    return perform(action)
+  }
+
+  /// Keys while the help overlay is open: it closes, play goes on, `q` quits.
+  private mutating func handleInHelp(_ key: Key) -> [ControllerEffect] {
     switch key {
+    case .escape, .character("?"), .character("q"), .function(1): view.showHelp = false
     case .tick: advancePlay()
-    case .character("q"): return [.quit]
-    case .control("c"): return [.quit]
-    case .control("l"): return [.redrawAll]
-    case .character("?"), .function(1): view.showHelp = true
-    case .escape: view.selectedRequest = nil
-    case .right, .character("l"): move(.step, forward: true)
-    case .left, .character("h"): move(.step, forward: false)
-    case .down, .character("j"):
-      if view.focus == .frames || key == .character("j") { move(.phase, forward: true) } else { scroll(1) }
-    case .up, .character("k"):
-      if view.focus == .frames || key == .character("k") { move(.phase, forward: false) } else { scroll(-1) }
-    case .pageDown:
-      if view.focus == .frames { move(.iteration, forward: true) } else { scroll(10) }
-    case .pageUp:
-      if view.focus == .frames { move(.iteration, forward: false) } else { scroll(-10) }
-    case .character("]"): move(.iteration, forward: true)
-    case .character("["): move(.iteration, forward: false)
-    case .character(" "):
+    default: break
+    }
+    return key == .character("q") ? [.quit] : []
+  }
+
+  /// Does what the key map's action says.
+  private mutating func perform(_ action: ViewAction) -> [ControllerEffect] {
+    switch action {
+    case .stepForward: move(.step, forward: true)
+    case .stepBack: move(.step, forward: false)
+    case .phaseForward: move(.phase, forward: true)
+    case .phaseBack: move(.phase, forward: false)
+    case .iterationForward: move(.iteration, forward: true)
+    case .iterationBack: move(.iteration, forward: false)
+    case .scrollDown: scroll(1)
+    case .scrollUp: scroll(-1)
+    case .scrollPageDown: scroll(10)
+    case .scrollPageUp: scroll(-10)
+    case .nextPreemption: jumpToPreemption(forward: true)
+    case .previousPreemption: jumpToPreemption(forward: false)
+    case .togglePlay:
       view.playing.toggle()
       if view.playing && timeline.current.step >= timeline.totalSteps { timeline.seek(to: 0) }
-    case .character("+"), .character("="): view.speed = min(view.speed * 2, 512)
-    case .character("-"), .character("_"): view.speed = max(view.speed / 2, 1)
-    case .character("p"):
+    case .faster: view.speed = min(view.speed * 2, 512)
+    case .slower: view.speed = max(view.speed / 2, 1)
+    case .cyclePlayGranularity:
       let all = Granularity.allCases
       view.playGranularity = all[(all.firstIndex(of: view.playGranularity)! + 1) % all.count]
       view.message = StatusMessage("play moves one \(view.playGranularity.rawValue) per tick")
-    case .character("g"), .home: seek(0)
-    case .character("G"), .end: seek(timeline.totalSteps)
-    case .character("n"): jumpToFinding(forward: true)
-    case .character("N"): jumpToFinding(forward: false)
-    case .character("#"): view.commandLine = "goto "
-    case .character(":"): view.commandLine = ""
-    case .tab: cycleFocus(1)
-    case .backTab: cycleFocus(-1)
-    case .character("}"): jumpToPreemption(forward: true)
-    case .character("{"): jumpToPreemption(forward: false)
-    case .character("z"): zoom(out: true)
-    case .character("Z"): zoom(out: false)
-    case .character(">"): pageFrames(forward: true)
-    case .character("<"): pageFrames(forward: false)
-    case .character("r"): return [.toggleRecording]
-    default: break
+    case .seekStart: seek(0)
+    case .seekEnd: seek(timeline.totalSteps)
+    case .goToStep: view.commandLine = "goto "
+    case .nextFinding: jumpToFinding(forward: true)
+    case .previousFinding: jumpToFinding(forward: false)
+    case .nextPane: cycleFocus(1)
+    case .previousPane: cycleFocus(-1)
+    case .openCommandLine: view.commandLine = ""
+    case .zoomOut: zoom(out: true)
+    case .zoomIn: zoom(out: false)
+    case .panRight: pageFrames(forward: true)
+    case .panLeft: pageFrames(forward: false)
+    case .toggleRecording: return [.toggleRecording]
+    case .redraw: return [.redrawAll]
+    case .openHelp: view.showHelp = true
+    case .clearSelection: view.selectedRequest = nil
+    case .quit: return [.quit]
     }
     return []
   }
@@ -178,7 +187,7 @@ public struct LiveController: Sendable {
 
   /// The frames panel's layout on the last screen size, for `view`.
   private func framesLayout(_ view: ViewState) -> FramesLayout? {
-    Screen.plan(timeline: timeline, view: view, width: screen.width, height: screen.height)?.framesLayout
+    Screen.layout(timeline: timeline, view: view, width: screen.width, height: screen.height)?.frames.layout
   }
 
   /// Halves (in) or doubles (out) the frames per cell, from what the panel shows now, keeping the
@@ -299,11 +308,12 @@ public struct LiveController: Sendable {
         view.selectedFrame = nil
       }
       // Scroll the page tables to the request.
-      if let plan = Screen.plan(timeline: timeline, view: view, width: screen.width, height: screen.height),
-        let row = plan.tableStarts[r]
+      if let layout = Screen.layout(
+        timeline: timeline, view: view, width: screen.width, height: screen.height),
+        let middle = layout.middle, let row = middle.tables.starts[r]
       {
-        let room = max(0, plan.tablesRect.height - 2)
-        view.scroll[.tables] = min(row, max(0, plan.tables.count - room))
+        let room = max(0, middle.tablesRect.height - 2)
+        view.scroll[.tables] = min(row, max(0, middle.tables.lines.count - room))
       }
       let count = table.count
       view.message = StatusMessage(

@@ -202,8 +202,8 @@ struct ControllerJumpTests {
 /// The frames layout a controller's screen would use.
 enum FramesLayoutProbe {
   static func layout(_ controller: LiveController, _ width: Int, _ height: Int) -> FramesLayout? {
-    Screen.plan(timeline: controller.timeline, view: controller.view, width: width, height: height)?
-      .framesLayout
+    Screen.layout(timeline: controller.timeline, view: controller.view, width: width, height: height)?
+      .frames.layout
   }
 }
 

@@ -31,7 +31,8 @@ struct CodeListing: Equatable {
   }
 }
 
-enum CodePanel {
+/// Builds the code panel's listing from the engine state: the routine the last step ran and its live values.
+enum CodeListingBuilder {
   static func list(_ xs: [Int]) -> String { capped(xs.map(String.init)) }
 
   /// `[a, b, c]`, or `[a, b, c, d, ..., z] (26)` for long lists.
@@ -46,7 +47,7 @@ enum CodePanel {
     let listing = s.policyType.listing
     let ps = s.pageSize
     func id(_ r: Int) -> String { s.name(r) }
-    func ids(_ rs: [Int]) -> String { CodePanel.capped(rs.map(id)) }
+    func ids(_ rs: [Int]) -> String { CodeListingBuilder.capped(rs.map(id)) }
     func table(_ r: Int) -> [Int] { r < s.requests.count ? s.requests[r].pageTable : [] }
     func pagesFor(_ n: Int) -> String { "pages_for(\(n)) = (\(n) + \(ps) - 1) // \(ps) = \(s.pagesFor(n))" }
 
@@ -158,7 +159,7 @@ enum CodePanel {
 
   /// The live value shown on the step's own line of a policy routine.
   static func value(_ s: EngineState) -> String {
-    func ids(_ rs: [Int]) -> String { CodePanel.capped(rs.map(s.name)) }
+    func ids(_ rs: [Int]) -> String { CodeListingBuilder.capped(rs.map(s.name)) }
     switch s.event.action {
     case .plan(_, .cleanup(_, _, let releasing, _)):
       return releasing.isEmpty ? "active = \(ids(s.active)), none done" : "done: \(ids(releasing))"

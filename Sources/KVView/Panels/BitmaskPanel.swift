@@ -1,0 +1,210 @@
+import KVEngine
+
+/// The rows under the frames drawing, inside the frames box: the selection, the free mask in binary and
+/// hex (a window of it on large pools), the refs array, the counts and, when a row is left, the legend.
+struct BitmaskPanel: Panel {
+  let state: EngineState
+  let view: ViewState
+  let g: Glyphs
+  /// The frames drawing above, whose window the mask and refs follow.
+  let layout: FramesLayout?
+  /// The rows drawn, at most the room given.
+  private(set) var lines: [(String, TextStyle)] = []
+
+  var pool: PagePool { state.pool }
+
+  /// The rows for `width` columns and at most `room` rows: mask and refs share a row when rows are
+  /// scarce, the legend is added when one is left.
+  init(state: EngineState, view: ViewState, g: Glyphs, layout: FramesLayout?, width: Int, room: Int) {
+    self.state = state
+    self.view = view
+    self.g = g
+    self.layout = layout
+    var info = infoLines(width: width)
+    if info.count > room, let m = info.firstIndex(where: { $0.0.hasPrefix("free_mask") }),
+      m + 1 < info.count, info[m + 1].0.hasPrefix("refs")
+    {
+      let mask = info[m].0.replacingOccurrences("  (1 = free, 0 = alloc)", "")
+      if mask.count + 3 + info[m + 1].0.count <= width {
+        info[m].0 = mask + "   " + info[m + 1].0
+        info.remove(at: m + 1)
+      }
+    } else if info.count < room, let legend = legend(width: width) {
+      info.append((legend, TextStyle(.dim)))
+    }
+    lines = Array(info.prefix(room))
+  }
+
+  func draw(into grid: inout Grid, in rect: Rect) {
+    for (i, line) in lines.enumerated() {
+      grid.put(
+        Fmt.clip(line.0, rect.width, ellipsis: g.ellipsis), x: rect.x, y: rect.y + i, in: rect, style: line.1)
+    }
+  }
+
+  /// Lines under the drawing: the mask in binary and hex, the refs array, counts and the selection.
+  private func infoLines(width: Int) -> [(String, TextStyle)] {
+    let n = pool.count
+    guard n > 0, width > 0 else { return [("empty pool", TextStyle(.dim))] }
+    var lines: [(String, TextStyle)] = []
+    let legend = "(1 = free, 0 = alloc)"
+    // The whole mask when it fits, else a window of it around the viewport.
+    let whole = n <= width ? "free_mask = \(binary(0..<n)) = \(hex(0..<n))" : ""
+    let windowed: Bool
+    if !whole.isEmpty && whole.count <= width {
+      windowed = false
+      lines.append(
+        (whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent)))
+    } else {
+      windowed = true
+      let anchor = layout?.start ?? 0
+      var chosen = 4
+      for bits in [64, 32, 16, 8, 4] {
+        let a = (anchor / bits) * bits
+        let range = a..<min(n, a + bits)
+        if maskWindowText(range).count <= width {
+          chosen = bits
+          break
+        }
+      }
+      let a = (anchor / chosen) * chosen
+      lines.append((maskWindowText(a..<min(n, a + chosen)), TextStyle(.accent)))
+    }
+    // Refs.
+    let allRefs = "refs = [" + pool.refs.prefix(min(n, 512)).map { String($0) }.joined(separator: ",") + "]"
+    if !windowed && n <= 512 && allRefs.count <= width {
+      lines.append((allRefs, TextStyle(.normal)))
+    } else {
+      let a = layout?.start ?? 0
+      var b = a
+      var text = ""
+      while b < n {
+        let candidate =
+          "refs[\(a)..\(b)] = [" + pool.refs[a...b].map { String($0) }.joined(separator: ",") + "]"
+        if candidate.count > width || b - a >= 64 { break }
+        text = candidate
+        b += 1
+      }
+      if !text.isEmpty { lines.append((text, TextStyle(.normal))) }
+    }
+    // Counts.
+    let cached = pool.lru.count
+    var counts = "\(Fmt.grouped(pool.freeCount)) free, \(Fmt.grouped(pool.usedCount)) used"
+    if cached > 0 || state.scenario.scheduler.prefixCache {
+      counts += ", \(Fmt.grouped(cached)) cached in LRU"
+    }
+    counts += ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
+    if let layout, layout.start > 0 || layout.end < n {
+      counts += "; showing \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, layout.end - 1)))"
+    }
+    lines.append((counts, TextStyle(.dim)))
+    if let detail = selectionText() {
+      // The selection first: it is what the user asked for when rows are scarce.
+      lines.insert((detail, TextStyle(.selected, bold: true)), at: 0)
+    }
+    return lines
+  }
+
+  /// What the marks mean, when a row is left for it.
+  private func legend(width: Int) -> String? {
+    guard let layout else { return nil }
+    var parts: [String]
+    switch layout.kind {
+    case .detailed:
+      let touched = g.unicode ? "\(g.ttl)\(g.hh)\(g.ttr)" : "#=#"
+      parts = [
+        "\(touched) touched by step \(state.step)", "A:1 = request A, logical page 1", "rN = refcount",
+        "bit = free bit (1 = free)", "+ = shared", "lru = cached, refcount 0",
+      ]
+    case .compact:
+      parts = [
+        "letter = owner", "\(g.unicode ? g.emptyCell : ".") free", "\(g.cachedCell) cached in LRU",
+        "\(g.sharedCell) shared",
+      ]
+    case .overview:
+      return nil
+    }
+    var text = ""
+    for part in parts {
+      let candidate = text.isEmpty ? part : text + "   " + part
+      if candidate.count > width { break }
+      text = candidate
+    }
+    return text.isEmpty ? nil : text
+  }
+
+  private func maskWindowText(_ range: Range<Int>) -> String {
+    "free_mask[\(range.upperBound - 1)..\(range.lowerBound)] = \(binary(range)) = \(hex(range))"
+  }
+
+  /// Bits of `range`, most significant (highest frame) first.
+  private func binary(_ range: Range<Int>) -> String {
+    var text = ""
+    text.reserveCapacity(range.count)
+    for f in range.reversed() { text.append(pool.freeMask.contains(f) ? "1" : "0") }
+    return text
+  }
+
+  /// The bits of `range` as hex, `ceil(count / 4)` digits.
+  private func hex(_ range: Range<Int>) -> String {
+    let digits = (range.count + 3) / 4
+    var text = "0x"
+    for d in stride(from: digits - 1, through: 0, by: -1) {
+      var value = 0
+      for bit in 0..<4 {
+        let f = range.lowerBound + d * 4 + bit
+        if f < range.upperBound && pool.freeMask.contains(f) { value |= 1 << bit }
+      }
+      text.append(Character(String(value, radix: 16, uppercase: true)))
+    }
+    return text
+  }
+
+  /// A line about the selected frame or request.
+  private func selectionText() -> String? {
+    var request: String?
+    if let r = view.selectedRequest, r >= 0, r < state.requests.count {
+      let held = state.requests[r]
+      let count = held.pageTable.count
+      request = "find \(held.id): \(Fmt.grouped(count)) frame\(count == 1 ? "" : "s") highlighted"
+    }
+    if let f = view.selectedFrame, pool.contains(f) {
+      var parts: [String] = []
+      let holders = state.holdersOf(f)
+      if holders.isEmpty {
+        parts.append(pool.lru.contains(f) ? "cached in LRU" : pool.freeMask.contains(f) ? "free" : "no owner")
+      } else {
+        let ps = state.pageSize
+        parts.append(
+          holders.map { r -> String in
+            let request = state.requests[r]
+            let page = request.pageTable.firstIndex(of: f) ?? 0
+            let first = page * ps
+            let last = min((page + 1) * ps, request.computed) - 1
+            let tokens = last >= first ? "tokens \(first)-\(last)" : "no tokens yet"
+            return "\(request.id):\(page) (\(tokens))"
+          }.joined(separator: ", "))
+      }
+      parts.append("refs \(pool.refs[f])")
+      parts.append("free bit \(pool.freeMask.contains(f) ? 1 : 0)")
+      if let page = pool.cached[Int32(f)] {
+        parts.append("key \(keyText(page.key))")
+        if holders.isEmpty {
+          // The cached content: which request's page it was, and its token range.
+          let r = Int(page.request)
+          let id = r >= 0 && r < state.requests.count ? state.requests[r].id : "#\(r)"
+          let first = Int(page.page) * state.pageSize
+          parts.append("content \(id):\(page.page) (tokens \(first)-\(first + state.pageSize - 1))")
+        }
+      }
+      let frame = "frame \(Fmt.grouped(f)): " + parts.joined(separator: ", ")
+      return request.map { $0 + "; " + frame } ?? frame
+    }
+    return request
+  }
+
+  private func keyText(_ key: UInt64) -> String {
+    let hex = String(key, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+  }
+}
