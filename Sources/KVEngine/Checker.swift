@@ -1,6 +1,7 @@
 /// Verifies the cache invariants after every step and reports each violation once, when it begins.
 ///
-/// - a frame's free bit is set exactly when its refcount is 0 and it is not cached;
+/// - a frame's free bit is set exactly when its refcount is 0 and it is not cached (in a queue pool:
+///   exactly when it is in the free queue, which holds the frames with refcount 0);
 /// - a frame in the LRU list has refcount 0;
 /// - every frame in a page table has a refcount at least the number of tables holding it;
 /// - no frame is held by two requests unless it is shared through the prefix cache;
@@ -79,7 +80,10 @@ public struct Checker: Sendable, Equatable {
     let pool = state.pool
     let refs = pool.refs[frame]
     let inLRU = pool.lru.contains(frame)
-    if pool.freeMask.contains(frame) != (refs == 0 && !inLRU) {
+    let isFree = pool.freeMask.contains(frame)
+    if isFree != pool.shouldBeFree(frame)
+      || (pool.order == .queue && isFree != pool.freeQueue.contains(frame))
+    {
       set.insert(Violation(kind: .maskRefcountMismatch, subject: frame))
     }
     if inLRU && refs != 0 { set.insert(Violation(kind: .lruFrameInUse, subject: frame)) }

@@ -21,6 +21,12 @@ public struct RequestState: Sendable, Equatable {
   public var releasing = false
   /// Keys of its full prompt pages while it waits for admission (computed once, dropped after record).
   var promptKeys: [UInt64] = []
+  /// Tokens of it in this step's batch (token-budget policies).
+  public var scheduled = 0
+  /// Pages of its table whose block hash is recorded (vLLM's `num_cached_block`).
+  public var cachedPages = 0
+  /// Keys of the full pages of its sequence, computed so far (token-budget policies).
+  var blockKeys: [UInt64] = []
   /// Per prompt page, the cached source page (request << 32 | page) already compared equal to it.
   var verifiedSources: [Int64] = []
   /// Missing page indices already reported as out-of-bounds writes.
@@ -37,6 +43,8 @@ public struct RequestState: Sendable, Equatable {
   public static let releasedEntry = -1
   /// Prompt length of the current admission: the prompt plus, after a preemption, what it generated.
   public var admissionLength: Int { spec.prompt.count + output }
+  /// Tokens of its sequence so far: the prompt and what it generated.
+  public var tokens: Int { spec.prompt.count + output }
   /// True when the request will not run again.
   public var isTerminal: Bool { status == .finished || status == .aborted || status == .lost }
   /// Token slots its pages hold.
@@ -95,6 +103,10 @@ public struct EngineState: Sendable {
   public internal(set) var stats = RunStats()
   /// Why the run ended, once `phase == .done`.
   public internal(set) var endReason: EndReason?
+  /// This step's batch, in the order requests were scheduled (token-budget policies).
+  public internal(set) var scheduled: [Int] = []
+  /// Tokens the batch may still take (`max_batched_tokens` at the start of a step).
+  public internal(set) var tokenBudget = 0
 
   /// Number of page tables holding each frame.
   var holders: [Int32]
@@ -126,7 +138,9 @@ public struct EngineState: Sendable {
   public init(scenario: Scenario) {
     self.scenario = scenario
     policyType = scenario.scheduler.policy.type
-    pool = PagePool(count: scenario.cache.pages, checked: policyType.capabilities.contains(.checkedPool))
+    pool = PagePool(
+      count: scenario.cache.pages, checked: policyType.capabilities.contains(.checkedPool),
+      order: policyType.freeOrder, reserved: policyType.reservedFrame)
     holders = [Int32](repeating: 0, count: scenario.cache.pages)
     let specs = scenario.requests
     requests = specs.map(RequestState.init(spec:))

@@ -3,6 +3,11 @@ public enum Phase: String, Sendable, CaseIterable {
   /// Before the first step.
   case start
   case cleanup, refill, prefill, decode
+  /// A token-budget scheduler's pass over its running requests, then over its waiting queue (vLLM).
+  case running, waiting
+  /// Output processing: each request scheduled to the end of its sequence gets a token (vLLM's
+  /// `update_from_output`, nano-vllm's `postprocess`).
+  case output
   /// An allocator-only scenario stepping its operations.
   case ops
   /// The run is over.
@@ -42,6 +47,12 @@ public enum PhasePlan: Sendable, Equatable {
   case prefill([Int])
   /// Requests grouped by next position; the chosen ones decode.
   case decode(groups: [DecodeGroup], chosen: [Int])
+  /// A token-budget pass over `candidates` (running requests or the waiting queue) with `budget`
+  /// tokens left; `skipped` when the pass does not run this step (vLLM after a preemption, nano-vllm's
+  /// decode after a prefill step).
+  case schedule(budget: Int, candidates: [Int], skipped: Bool)
+  /// The requests scheduled this step, in order; each gets a token once its sequence is computed.
+  case output(scheduled: [Int])
   /// The run ended.
   case done(EndReason)
 }
@@ -89,6 +100,18 @@ public enum StepAction: Sendable, Equatable {
   /// `request` was preempted so that `forRequest` could grow; its `tokensToRecompute` KV is dropped.
   case preempted(request: Int, forRequest: Int, tokensToRecompute: Int)
   case retired(request: Int, status: RequestStatus)
+  /// A capacity check for `tokens` new tokens of `request`: `need` new frames against `free` in the
+  /// free queue (vLLM's `allocate_slots`, nano-vllm's `can_append`).
+  case slots(request: Int, tokens: Int, need: Int, free: Int, fits: Bool)
+  /// `tokens` tokens of `request` from position `from` join this step's batch.
+  case scheduled(request: Int, tokens: Int, from: Int)
+  /// The KV of the `tokens` scheduled tokens of `request` is written; `to` tokens are computed.
+  case computed(request: Int, tokens: Int, to: Int)
+  /// Output processing appended the token at `position`; `finished` when it was the last one.
+  case sampled(request: Int, position: Int, finished: Bool)
+  /// Page `page` of `request`, now full, holds its block hash in `frame`; `indexed` when a lookup of
+  /// the hash finds that frame.
+  case cached(request: Int, page: Int, frame: Int, indexed: Bool)
   case aborted(request: Int)
   case added(request: Int)
 }

@@ -13,7 +13,7 @@ public struct LRUList: Sendable, Equatable {
     following = [Int32](repeating: LRUList.absent, count: capacity)
   }
 
-  public func contains(_ frame: Int) -> Bool { previous[frame] != LRUList.absent }
+  public func contains(_ frame: Int) -> Bool { frame < previous.count && previous[frame] != LRUList.absent }
 
   /// Appends at the tail (most recently used).
   public mutating func append(_ frame: Int) {
@@ -23,6 +23,29 @@ public struct LRUList: Sendable, Equatable {
     following[frame] = -1
     if tail >= 0 { following[Int(tail)] = f } else { head = f }
     tail = f
+    count += 1
+  }
+
+  /// Inserts at the head (handed out or evicted first).
+  public mutating func prepend(_ frame: Int) {
+    precondition(!contains(frame))
+    let f = Int32(frame)
+    previous[frame] = -1
+    following[frame] = head
+    if head >= 0 { previous[Int(head)] = f } else { tail = f }
+    head = f
+    count += 1
+  }
+
+  /// Inserts right after `other`, which must be in the list.
+  public mutating func insert(_ frame: Int, after other: Int) {
+    precondition(!contains(frame) && contains(other))
+    let f = Int32(frame)
+    let next = following[other]
+    previous[frame] = Int32(other)
+    following[frame] = next
+    following[other] = f
+    if next >= 0 { previous[Int(next)] = f } else { tail = f }
     count += 1
   }
 
@@ -36,6 +59,9 @@ public struct LRUList: Sendable, Equatable {
     following[frame] = LRUList.absent
     count -= 1
   }
+
+  /// The frame after `frame` (toward the tail), or -1.
+  public func next(after frame: Int) -> Int32 { contains(frame) ? following[frame] : -1 }
 
   /// Removes and returns the head, or nil when empty.
   public mutating func popHead() -> Int? {

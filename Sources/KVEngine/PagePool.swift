@@ -51,19 +51,53 @@ public struct RefTrace: Sendable, Equatable {
   /// The mask word of the frame before and after.
   public var wordBefore: UInt64
   public var wordAfter: UInt64
-  /// The frame went to the LRU tail (free) or left the LRU list (inc_ref of a cached frame).
+  /// The frame went to the LRU tail (free) or left the LRU list (inc_ref of a cached frame); in a queue
+  /// pool, it left the free queue (inc_ref).
   public var lru: Bool
   public var misuse: PoolMisuse?
+  /// In a queue pool: where a free that dropped the refcount to 0 put the frame in the free queue.
+  public var queued: QueuePlace? = nil
 }
 
-/// The pool of page frames: the free bitmask, refcounts, the LRU list of cached frames and the prefix
-/// index. A value type: copying it is a snapshot.
+/// Where a freed frame joins the free queue of a queue pool.
+public enum QueuePlace: Sendable, Equatable {
+  /// At the head: handed out next (vLLM's blocks without a hash).
+  case head
+  /// Right after this frame, which went to the head earlier in the same release (vLLM's `prepend_n`).
+  case after(Int)
+  /// At the tail: handed out last.
+  case tail
+}
+
+/// How a pool hands frames out.
+public enum FreeOrder: Sendable, Equatable {
+  /// The lowest free bit of the mask; cached frames wait in an LRU list (AstrAI, `paged`).
+  case lowestFirst
+  /// One free queue, head first, holding cached and uncached frames alike; a cached frame handed out
+  /// loses its content (vLLM's `FreeKVCacheBlockQueue`, nano-vllm's `free_block_ids`).
+  case queue
+}
+
+/// How a queue pool indexes a key that another frame already holds.
+public enum IndexRule: Sendable, Equatable {
+  /// Both frames stay indexed; a lookup finds the earliest (vLLM's `BlockHashToBlockMap`).
+  case keepAll
+  /// The new frame replaces the old one in the index; the old one keeps its content (nano-vllm's
+  /// `hash_to_block_id[h] = block_id`).
+  case replace
+}
+
+/// The pool of page frames: the free bitmask, refcounts, the LRU list of cached frames (or the free
+/// queue) and the prefix index. A value type: copying it is a snapshot.
 public struct PagePool: Sendable, Equatable {
   /// Number of frames.
   public let count: Int
   /// `true` rejects misuse (the fixed allocator); `false` behaves like the seed (no checks).
   public let checked: Bool
-  /// Bit i set when frame i is free.
+  public let order: FreeOrder
+  /// A frame never handed out (vLLM's null block 0), or nil.
+  public let reserved: Int?
+  /// Bit i set when frame i is free (in a queue pool: in the free queue).
   public private(set) var freeMask: FreeBitmask
   /// Reference count of each frame.
   public private(set) var refs: [Int32]
@@ -71,15 +105,26 @@ public struct PagePool: Sendable, Equatable {
   public private(set) var lru: LRUList
   /// Content of each frame that the prefix cache indexes.
   public private(set) var cached = CachedPages()
-  /// Key -> frame.
+  /// Key -> frame (the earliest, when several frames hold the key).
   public private(set) var frameForKey = KeyIndex()
+  /// Further frames indexed under a key, in the order they were indexed (`IndexRule.keepAll`).
+  private var laterFrames: [UInt64: [Int32]] = [:]
+  /// The free queue of a queue pool, head (handed out next) first; empty otherwise.
+  public private(set) var freeQueue: LRUList
 
-  public init(count: Int, checked: Bool) {
+  public init(count: Int, checked: Bool, order: FreeOrder = .lowestFirst, reserved: Int? = nil) {
     self.count = count
     self.checked = checked
+    self.order = order
+    self.reserved = reserved.flatMap { $0 >= 0 && $0 < count ? $0 : nil }
     freeMask = FreeBitmask(count: count, allSet: true)
     refs = [Int32](repeating: 0, count: count)
-    lru = LRUList(capacity: count)
+    lru = LRUList(capacity: order == .lowestFirst ? count : 0)
+    freeQueue = LRUList(capacity: order == .queue ? count : 0)
+    if let reserved = self.reserved { freeMask.remove(reserved) }
+    if order == .queue {
+      for frame in 0..<count where frame != self.reserved { freeQueue.append(frame) }
+    }
   }
 
   /// Frames in the free mask.
@@ -87,13 +132,26 @@ public struct PagePool: Sendable, Equatable {
   /// Frames that an allocation can get: free ones plus cached ones it may evict.
   public var availableCount: Int { freeMask.population + lru.count }
   /// Frames with refcount > 0.
-  public var usedCount: Int { count - freeMask.population - lru.count }
+  public var usedCount: Int { count - freeMask.population - lru.count - (reserved == nil ? 0 : 1) }
+
+  /// True when the frame's free bit should be set: refcount 0, not waiting in the LRU list, not reserved.
+  public func shouldBeFree(_ frame: Int) -> Bool {
+    refs[frame] == 0 && !lru.contains(frame) && frame != reserved
+  }
+
+  /// True when a lookup of the frame's key can find it.
+  public func isIndexed(_ frame: Int) -> Bool {
+    guard let page = cached[Int32(frame)] else { return false }
+    return frameForKey[page.key] == Int32(frame) || laterFrames[page.key]?.contains(Int32(frame)) == true
+  }
 
   public func isCached(_ frame: Int) -> Bool { cached[Int32(frame)] != nil }
   public func contains(_ frame: Int) -> Bool { frame >= 0 && frame < count }
 
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
+  /// A queue pool hands out the head of its free queue, dropping the content it held.
   public mutating func alloc() -> AllocTrace {
+    if order == .queue { return popQueue() }
     if let frame = freeMask.lowest {
       let wordIndex = frame >> 6
       let before = freeMask.word(wordIndex)
@@ -115,8 +173,9 @@ public struct PagePool: Sendable, Equatable {
     return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
   }
 
-  /// Drops one reference. At zero the frame goes back to the mask, or to the LRU tail when cached.
-  public mutating func free(_ frame: Int) -> RefTrace {
+  /// Drops one reference. At zero the frame goes back to the mask, or to the LRU tail when cached; in a
+  /// queue pool it joins the free queue at `place`.
+  public mutating func free(_ frame: Int, to place: QueuePlace = .tail) -> RefTrace {
     guard contains(frame) else {
       return RefTrace(
         frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
@@ -131,6 +190,17 @@ public struct PagePool: Sendable, Equatable {
     }
     refs[frame] -= 1
     var toLRU = false
+    if order == .queue {
+      var queued: QueuePlace?
+      if refs[frame] == 0 {
+        enqueue(frame, place)
+        queued = place
+      }
+      return RefTrace(
+        frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: wordBefore,
+        wordAfter: freeMask.word(wordIndex), lru: false, misuse: refs[frame] < 0 ? .negativeRefcount : nil,
+        queued: queued)
+    }
     if refs[frame] == 0 {
       if isCached(frame) {
         lru.append(frame)
@@ -152,6 +222,18 @@ public struct PagePool: Sendable, Equatable {
     }
     let word = freeMask.word(frame >> 6)
     let before = Int(refs[frame])
+    if order == .queue {
+      // A touch: a frame with refcount 0 leaves the free queue.
+      let leaves = freeQueue.contains(frame)
+      if leaves {
+        freeQueue.remove(frame)
+        freeMask.remove(frame)
+      }
+      refs[frame] += 1
+      return RefTrace(
+        frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: word,
+        wordAfter: freeMask.word(frame >> 6), lru: leaves, misuse: nil)
+    }
     let leavesLRU = lru.contains(frame)
     let isFree = freeMask.contains(frame)
     if checked && isFree {
@@ -174,6 +256,61 @@ public struct PagePool: Sendable, Equatable {
     cached.insert(page, at: frame, poolSize: count)
     frameForKey[page.key] = Int32(frame)
     return true
+  }
+
+  /// Gives `frame` the content `page` and indexes it under its key by `rule` (a queue pool's
+  /// caching of a full block). The frame must hold no content.
+  public mutating func cache(_ frame: Int, page: CachedPage, rule: IndexRule) {
+    guard contains(frame), cached[Int32(frame)] == nil else { return }
+    cached.insert(page, at: frame, poolSize: count)
+    if let first = frameForKey[page.key], rule == .keepAll {
+      if first != Int32(frame) { laterFrames[page.key, default: []].append(Int32(frame)) }
+    } else {
+      frameForKey[page.key] = Int32(frame)
+    }
+  }
+
+  /// The head of the free queue, handed out: its content is dropped, and its index entry if the
+  /// index still points at it.
+  private mutating func popQueue() -> AllocTrace {
+    guard let frame = freeQueue.popHead() else {
+      return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
+    }
+    let wordIndex = frame >> 6
+    let before = freeMask.word(wordIndex)
+    freeMask.remove(frame)
+    refs[frame] = 1
+    let dropped = cached.remove(frame)
+    if let key = dropped?.key { unindex(frame, key: key) }
+    return AllocTrace(
+      frame: frame, wordIndex: wordIndex, wordBefore: before, wordAfter: freeMask.word(wordIndex), lsb: 0,
+      evictedKey: dropped?.key)
+  }
+
+  private mutating func enqueue(_ frame: Int, _ place: QueuePlace) {
+    switch place {
+    case .head: freeQueue.prepend(frame)
+    case .after(let previous) where freeQueue.contains(previous): freeQueue.insert(frame, after: previous)
+    case .after: freeQueue.prepend(frame)
+    case .tail: freeQueue.append(frame)
+    }
+    freeMask.insert(frame)
+  }
+
+  /// Removes `frame` from the index under `key`; the next frame indexed under it takes its place.
+  private mutating func unindex(_ frame: Int, key: UInt64) {
+    let f = Int32(frame)
+    if frameForKey[key] == f {
+      if var later = laterFrames[key], !later.isEmpty {
+        frameForKey[key] = later.removeFirst()
+        laterFrames[key] = later.isEmpty ? nil : later
+      } else {
+        frameForKey[key] = nil
+      }
+    } else if var later = laterFrames[key], let position = later.firstIndex(of: f) {
+      later.remove(at: position)
+      laterFrames[key] = later.isEmpty ? nil : later
+    }
   }
 
   /// The frame holding a page with this key and parent whose tokens `matches` accepts, if any: a hash

@@ -13,6 +13,11 @@ public protocol SchedulingPolicy: Sendable {
   static var keys: [SchedulerKey] { get }
   static var defaults: SchedulerDefaults { get }
   static var capabilities: PolicyCapabilities { get }
+  /// How the pool hands frames out, and the frame it never hands out (vLLM's null block).
+  static var freeOrder: FreeOrder { get }
+  static var reservedFrame: Int? { get }
+  /// What a scenario must respect to run under this policy as under the engine it models.
+  static var limits: PolicyLimits { get }
   /// The pseudo-code the code panel shows, with the anchors steps point at.
   static var listing: PolicyListing { get }
   /// The phases of one iteration, in order. Each begins with a step that plans it.
@@ -41,7 +46,9 @@ public struct PolicyID: Hashable, Sendable, CustomStringConvertible {
 
 /// The registry: every policy kvscope runs. Adding a policy is one file and one line here.
 public enum Policies {
-  public static let all: [any SchedulingPolicy.Type] = [AstraiSeed.self, Paged.self]
+  public static let all: [any SchedulingPolicy.Type] = [
+    AstraiSeed.self, Paged.self, VLLMV1.self, NanoVLLM.self,
+  ]
 
   /// The names of all policies, for messages: `astrai-seed, paged`.
   public static var names: String { all.map { $0.id.rawValue }.joined(separator: ", ") }
@@ -57,6 +64,7 @@ public enum SchedulerKey: String, Sendable, CaseIterable {
   case prefixCache = "prefix_cache"
   case onOOM = "on_oom"
   case decode
+  case maxBatchedTokens = "max_batched_tokens"
 }
 
 /// The values a scenario gets for the scheduler keys it leaves out.
@@ -65,6 +73,20 @@ public struct SchedulerDefaults: Sendable, Equatable {
   public var prefixCache = false
   public var onOOM = OOMAction.preempt
   public var decode = DecodeOrder.all
+  public var maxBatchedTokens = 2048
+}
+
+/// What a scenario must respect under a policy; the scenario loader checks these.
+public struct PolicyLimits: Sendable, Equatable {
+  /// The smallest page size the engine works with.
+  public var minPageSize = 1
+  /// The fewest tokens a request may generate.
+  public var minOutput = 0
+  /// Each request's prompt and output must fit in the usable frames (an engine refuses a request
+  /// longer than its `max_model_len`, which its KV cache must hold).
+  public var sequenceMustFit = false
+  /// Why, for messages: what the engine does otherwise.
+  public var reason = ""
 }
 
 /// What a policy can do; views and commands ask these instead of naming policies.
@@ -80,6 +102,8 @@ public struct PolicyCapabilities: OptionSet, Sendable {
   public static let preemption = PolicyCapabilities(rawValue: 4)
   /// A prompt can be written over several iterations.
   public static let chunkedPrefill = PolicyCapabilities(rawValue: 8)
+  /// A request can be aborted (scenario `events`, the `:abort` command).
+  public static let aborts = PolicyCapabilities(rawValue: 16)
 }
 
 /// The step budget of a replay ran out: the phase stops before its next primitive.

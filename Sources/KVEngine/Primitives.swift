@@ -65,13 +65,16 @@ extension EngineState {
   }
 
   /// `free()` of entry `slot` of `r`'s page table; the entry is marked released, the others keep
-  /// their logical page numbers.
-  mutating func releasePage(_ r: Int, slot: Int, reason: ReleaseReason, at anchor: Anchor) throws(Pause) {
+  /// their logical page numbers. In a queue pool a frame whose refcount drops to 0 joins the free
+  /// queue at `place`.
+  mutating func releasePage(
+    _ r: Int, slot: Int, reason: ReleaseReason, to place: QueuePlace = .tail, at anchor: Anchor
+  ) throws(Pause) {
     try begin()
     let frame = requests[r].pageTable[slot]
     requests[r].pageTable[slot] = RequestState.releasedEntry
     holders[frame] -= 1
-    let trace = pool.free(frame)
+    let trace = pool.free(frame, to: place)
     progressed = true
     noteMisuse(trace, request: r)
     end(StepEvent(.free(trace, request: r, reason: reason), frames: [frame], request: r, anchor: anchor))
@@ -191,6 +194,7 @@ extension EngineState {
     if let position = active.firstIndex(of: r) { active.remove(at: position) }
     if !requests[r].isTerminal { openRequests -= 1 }
     requests[r].status = status
+    requests[r].blockKeys = []
     clearReleased(r)
     progressed = true
     end(StepEvent(.retired(request: r, status: status), request: r, anchor: anchor))
@@ -213,5 +217,6 @@ extension EngineState {
     requests[r].releasing = false
     for frame in requests[r].pageTable where frame >= 0 { holders[frame] -= 1 }
     requests[r].pageTable = []
+    requests[r].cachedPages = 0
   }
 }

@@ -83,10 +83,12 @@ public struct SchedulerConfig: Sendable, Equatable {
   public var onOOM: OOMAction
   /// Which requests decode each iteration.
   public var decode: DecodeOrder
+  /// Tokens one step may schedule (token-budget policies: `max_num_batched_tokens`).
+  public var maxBatchedTokens: Int
 
   public init(
     policy: PolicyID = .astraiSeed, maxBatch: Int? = nil, prefixCache: Bool? = nil, onOOM: OOMAction? = nil,
-    decode: DecodeOrder? = nil
+    decode: DecodeOrder? = nil, maxBatchedTokens: Int? = nil
   ) {
     let defaults = policy.type.defaults
     self.policy = policy
@@ -94,6 +96,7 @@ public struct SchedulerConfig: Sendable, Equatable {
     self.prefixCache = prefixCache ?? defaults.prefixCache
     self.onOOM = onOOM ?? defaults.onOOM
     self.decode = decode ?? defaults.decode
+    self.maxBatchedTokens = maxBatchedTokens ?? defaults.maxBatchedTokens
   }
 
   /// The policy's implementation.

@@ -24,9 +24,11 @@ public struct ScenarioJSON: Encodable, Sendable {
     public var prefixCache: Bool?
     public var onOOM: String?
     public var decode: String?
+    public var maxBatchedTokens: Int?
     enum CodingKeys: String, CodingKey {
       case policy, decode
       case maxBatch = "max_batch"
+      case maxBatchedTokens = "max_batched_tokens"
       case prefixCache = "prefix_cache"
       case onOOM = "on_oom"
     }
@@ -84,7 +86,8 @@ public struct ScenarioJSON: Encodable, Sendable {
         policy: config.policy.rawValue, maxBatch: keys.contains(.maxBatch) ? config.maxBatch : nil,
         prefixCache: keys.contains(.prefixCache) ? config.prefixCache : nil,
         onOOM: keys.contains(.onOOM) ? config.onOOM.rawValue : nil,
-        decode: keys.contains(.decode) ? config.decode.rawValue : nil)
+        decode: keys.contains(.decode) ? config.decode.rawValue : nil,
+        maxBatchedTokens: keys.contains(.maxBatchedTokens) ? config.maxBatchedTokens : nil)
       requests = scenario.requests.map(Request.init)
       events = scenario.events.map {
         switch $0.action {

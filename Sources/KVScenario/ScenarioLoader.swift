@@ -350,7 +350,18 @@ private struct Reader {
     let scheduler =
       try top["scheduler"].map { (node) throws(ScenarioError) in try schedulerConfig(node, opsOnly: false) }
       ?? SchedulerConfig()
-    let requests = try requestSpecs(requestsNode, cache: cache)
+    let limits = scheduler.policyType.limits
+    if cache.pageSize < limits.minPageSize {
+      throw error(
+        top.keys["cache"], "cache.page_size",
+        "must be at least \(limits.minPageSize) under policy \(scheduler.policy): \(limits.reason)")
+    }
+    let requests = try requestSpecs(requestsNode, cache: cache, policy: scheduler.policyType)
+    if top["events"] != nil && !scheduler.policyType.capabilities.contains(.aborts) {
+      throw error(
+        top.keys["events"], "events",
+        "policy \(scheduler.policy) has no abort (its engine cannot abort a request)")
+    }
     let events =
       try top["events"].map { (node) throws(ScenarioError) in try scenarioEvents(node, requests: requests) }
       ?? []
@@ -412,14 +423,22 @@ private struct Reader {
     let decode = try scheduler["decode"].map { (node) throws(ScenarioError) in
       try choice(node, "scheduler.decode", DecodeOrder.self)
     }
+    let maxBatchedTokens = try scheduler["max_batched_tokens"].map { (node) throws(ScenarioError) in
+      try int(node, "scheduler.max_batched_tokens", 1...100_000_000)
+    }
     return SchedulerConfig(
-      policy: policy, maxBatch: maxBatch, prefixCache: prefixCache, onOOM: onOOM, decode: decode)
+      policy: policy, maxBatch: maxBatch, prefixCache: prefixCache, onOOM: onOOM, decode: decode,
+      maxBatchedTokens: maxBatchedTokens)
   }
 
   // MARK: Requests
 
-  func requestSpecs(_ node: Node, cache: CacheConfig) throws(ScenarioError) -> [RequestSpec] {
+  func requestSpecs(_ node: Node, cache: CacheConfig, policy: any SchedulingPolicy.Type) throws(ScenarioError)
+    -> [RequestSpec]
+  {
     let items = try list(node, "requests", of: "requests")
+    let limits = policy.limits
+    let usablePages = cache.pages - (policy.reservedFrame == nil ? 0 : 1)
     var result: [RequestSpec] = []
     var firstLine: [String: Int] = [:]
     let poolTokens = cache.pages * cache.pageSize
@@ -445,7 +464,21 @@ private struct Reader {
           "prompt of request `\(Self.shorten(id))` has \(prompt.count) tokens, more than the whole pool "
             + "(\(cache.pages) pages x \(cache.pageSize) = \(poolTokens) tokens)")
       }
-      let output = try int(required(request, "output"), request.path("output"), 0...Int.max)
+      let outputNode = try required(request, "output")
+      let output = try int(outputNode, request.path("output"), 0...Int.max)
+      if output < limits.minOutput {
+        throw error(
+          outputNode, request.path("output"),
+          "must be at least \(limits.minOutput) under policy \(policy.id): \(limits.reason)")
+      }
+      let (total, overflow) = prompt.count.addingReportingOverflow(output)
+      let pages = overflow ? Int.max : (total + cache.pageSize - 1) / cache.pageSize
+      if limits.sequenceMustFit && pages > usablePages {
+        throw error(
+          outputNode, request.path("output"),
+          "request `\(Self.shorten(id))` needs \(pages) pages for its \(prompt.count) prompt and \(output) output tokens, "
+            + "more than the \(usablePages) usable pages under policy \(policy.id): \(limits.reason)")
+      }
       result.append(RequestSpec(id: id, arrive: arrive, prompt: prompt, output: output))
     }
     return result

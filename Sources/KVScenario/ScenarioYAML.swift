@@ -29,6 +29,7 @@ public enum ScenarioYAML {
         case .prefixCache: keys.append("prefix_cache: \(config.prefixCache)")
         case .onOOM: keys.append("on_oom: \(config.onOOM.rawValue)")
         case .decode: keys.append("decode: \(config.decode.rawValue)")
+        case .maxBatchedTokens: keys.append("max_batched_tokens: \(config.maxBatchedTokens)")
         }
       }
       out += "scheduler: {\(keys.joined(separator: ", "))}\n"

@@ -60,6 +60,8 @@ public struct StateRecord: Codable, Equatable, Sendable {
   public var refs: [Int]
   /// Cached frames with refcount 0, evicted first at the head.
   public var lru: [Int]
+  /// The free queue of a queue pool, head (handed out next) first; nil for a bitmask pool.
+  public var freeQueue: [Int]?
   /// Requests that have arrived, in scenario order.
   public var requests: [Request]
   /// Ids in the waiting queue, head first.
@@ -68,6 +70,7 @@ public struct StateRecord: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case step, iteration, phase, event, refs, lru, requests, waiting
     case freeMask = "free_mask"
+    case freeQueue = "free_queue"
   }
 
   public init(_ state: EngineState) {
@@ -78,6 +81,7 @@ public struct StateRecord: Codable, Equatable, Sendable {
     freeMask = state.pool.freeMask.binary()
     refs = state.pool.refs.map { Int($0) }
     lru = state.pool.lru.frames
+    freeQueue = state.pool.order == .queue ? state.pool.freeQueue.frames : nil
     requests = state.requests.filter { $0.status != .pending }.map {
       Request(id: $0.id, status: $0.status.rawValue, pageTable: $0.pageTable, tokens: $0.computed)
     }
@@ -112,6 +116,11 @@ extension StateRecord.Event {
     case .retired: (kind, result) = ("retire", nil)
     case .aborted: (kind, result) = ("abort", nil)
     case .added: (kind, result) = ("add", nil)
+    case .slots(_, _, _, _, let fits): (kind, result) = ("slots", .value(fits ? 1 : 0))
+    case .scheduled(_, let tokens, _): (kind, result) = ("schedule", .value(tokens))
+    case .computed(_, _, let to): (kind, result) = ("computed", .value(to))
+    case .sampled(_, let position, _): (kind, result) = ("sample", .value(position))
+    case .cached(_, _, let frame, _): (kind, result) = ("cache", .value(frame))
     }
   }
 }

@@ -24,7 +24,8 @@ extension EngineState {
       }
       text += ": refs \(trace.refBefore) -> \(trace.refAfter)"
       if trace.lru {
-        text += ", prefix hit, leaves the LRU list"
+        text +=
+          pool.order == .queue ? ", prefix hit, leaves the free queue" : ", prefix hit, leaves the LRU list"
       } else if request != nil {
         text += ", prefix hit"
       }
@@ -89,6 +90,21 @@ extension EngineState {
       return "\(name(r)) \(status.rawValue): leaves the active batch"
     case .aborted(let r):
       return "abort \(name(r))"
+    case .slots(let r, let tokens, let need, let free, let fits):
+      let verdict = fits ? "fits" : "does not fit"
+      return
+        "\(name(r)): \(tokens) token\(tokens == 1 ? "" : "s") need \(need) new block\(need == 1 ? "" : "s"), \(free) free -> \(verdict)"
+    case .scheduled(let r, let tokens, let from):
+      let what = tokens == 1 && r < requests.count && from == requests[r].tokens - 1 ? "decode" : "prefill"
+      return "\(name(r)) scheduled: \(tokens) token\(tokens == 1 ? "" : "s") from position \(from) (\(what))"
+    case .computed(let r, let tokens, let to):
+      return "\(name(r)): \(tokens) scheduled token\(tokens == 1 ? "" : "s") computed, \(to) in the cache"
+    case .sampled(let r, let position, let finished):
+      return "\(name(r)) samples the token at position \(position)" + (finished ? ": finished" : "")
+    case .cached(let r, let page, let frame, let indexed):
+      return
+        "\(name(r)) page \(page) is full: block \(frame) holds its hash"
+        + (indexed ? "" : " (the index keeps another block)")
     case .added(let r):
       guard r < requests.count else { return "add request \(r)" }
       let spec = requests[r].spec
@@ -142,6 +158,17 @@ extension EngineState {
       }
       let text = groups.map { "pos \($0.position):\(names($0.requests))" }.joined(separator: " ")
       return "decode: groups \(text); chosen \(names(chosen))"
+    case .schedule(let budget, let candidates, let skipped):
+      let pass = phase == .running || phase == .decode ? "running" : "waiting"
+      if skipped {
+        return phase == .waiting
+          ? "schedule waiting: skipped, a request was preempted this step"
+          : "schedule decode: skipped, this is a prefill step"
+      }
+      return
+        "schedule \(phase.rawValue): budget \(budget) token\(budget == 1 ? "" : "s"), \(pass) \(names(candidates))"
+    case .output(let scheduled):
+      return scheduled.isEmpty ? "output: nothing was scheduled" : "output: batch \(names(scheduled))"
     case .done(let reason):
       return "done: \(Text.endReason(reason))"
     }
@@ -184,6 +211,12 @@ extension EngineState {
     text += ": refs \(trace.refBefore) -> \(trace.refAfter)"
     if trace.refAfter < 0 {
       text += ", below zero (no check)"
+    } else if let place = trace.queued {
+      switch place {
+      case .head: text += ", to the head of the free queue"
+      case .after(let frame): text += ", to the free queue after \(frame)"
+      case .tail: text += ", to the tail of the free queue"
+      }
     } else if trace.refAfter == 0 {
       text += trace.lru ? ", cached: kept in the LRU list" : ", frame returned to mask"
     } else {

@@ -51,6 +51,13 @@ enum CodeListingBuilder {
     func table(_ r: Int) -> [Int] { r < s.requests.count ? s.requests[r].pageTable : [] }
     func pagesFor(_ n: Int) -> String { "pages_for(\(n)) = (\(n) + \(ps) - 1) // \(ps) = \(s.pagesFor(n))" }
 
+    if s.pool.order == .queue {
+      // A queue pool's allocator steps belong to the policy's own routines (popleft_n, free_blocks, ...).
+      switch s.event.action {
+      case .alloc, .free, .incRef: return policyListing(s, listing)
+      default: break
+      }
+    }
     switch s.event.action {
     case .start:
       var c = CodeListing("PagedCache(n_pages=\(s.pool.count), page_size=\(ps))")
@@ -137,16 +144,21 @@ enum CodeListingBuilder {
       return c
 
     default:
-      guard let anchor = s.event.anchor, let (routine, _) = listing.locate(anchor) else {
-        var c = CodeListing("step \(s.step)")
-        c.add("# " + s.eventText, nil, current: true)
-        return c
-      }
-      var c = CodeListing(routine.name, routine, current: anchor, values: [anchor: value(s)])
-      c.title = title(s) ?? routine.name
-      c.notes = notes(s)
+      return policyListing(s, listing)
+    }
+  }
+
+  /// The routine of the policy's listing that holds the step's anchor, its line marked with the value.
+  static func policyListing(_ s: EngineState, _ listing: PolicyListing) -> CodeListing {
+    guard let anchor = s.event.anchor, let (routine, _) = listing.locate(anchor) else {
+      var c = CodeListing("step \(s.step)")
+      c.add("# " + s.eventText, nil, current: true)
       return c
     }
+    var c = CodeListing(routine.name, routine, current: anchor, values: [anchor: value(s)])
+    c.title = title(s) ?? routine.name
+    c.notes = notes(s)
+    return c
   }
 
   /// The code of the policy line that called the allocator in this step.
@@ -194,7 +206,35 @@ enum CodeListingBuilder {
     case .preempted(_, _, let tokens):
       return "\(tokens) tokens to recompute; waiting = \(ids(Array(s.waiting.prefix(8))))"
     case .retired(_, let status): return "\(status.rawValue); active = \(ids(s.active))"
+    case .plan(_, .schedule(let budget, let candidates, let skipped)):
+      return skipped ? "skipped" : "budget \(budget); \(ids(candidates))"
+    case .plan(_, .output(let scheduled)): return ids(scheduled)
+    case .slots(_, let tokens, let need, let free, let fits):
+      return "n = \(tokens): need \(need), free \(free)" + (fits ? "" : ": None")
+    case .scheduled(let r, let tokens, let from):
+      return "\(s.name(r)): \(tokens) from \(from); budget \(s.tokenBudget)"
+    case .computed(_, _, let to): return "\(to)"
+    case .sampled(_, let position, let finished): return "pos \(position)" + (finished ? ": finished" : "")
+    case .cached(_, let page, let frame, _): return "page \(page) -> block \(frame)"
+    case .alloc(let trace, _):
+      return trace.frame >= 0
+        ? "block \(trace.frame)" + (trace.evictedKey == nil ? "" : ", evicts its hash") : "none"
+    case .free(let trace, _, _):
+      return "block \(trace.frame): \(trace.refBefore) -> \(trace.refAfter)" + queueText(trace.queued)
+    case .incRef(let trace, _):
+      return "block \(trace.frame): \(trace.refBefore) -> \(trace.refAfter)"
+        + (trace.lru ? ", leaves the free queue" : "")
     default: return ""
+    }
+  }
+
+  /// Where a free put the frame in the free queue.
+  static func queueText(_ place: QueuePlace?) -> String {
+    switch place {
+    case .head?: return ", to the head"
+    case .after(let frame)?: return ", after \(frame)"
+    case .tail?: return ", to the tail"
+    case nil: return ""
     }
   }
 
@@ -202,7 +242,8 @@ enum CodeListingBuilder {
     switch s.event.action {
     case .plan(.cleanup, _): return "cleanup (iteration \(s.iteration))"
     case .plan(.refill, .refill(_, _, true)): return "refill: skipped after a preemption"
-    case .lookup(let r, _, _, _, _): return "refill: admit \(s.name(r))?"
+    case .lookup(let r, _, _, _, _):
+      return s.pool.order == .queue ? "admit \(s.name(r))?" : "refill: admit \(s.name(r))?"
     case .admitted(let r, _, _): return "refill: \(s.name(r)) admitted"
     case .refillFailed(let r, _): return "refill: admission of \(s.name(r)) failed"
     case .prefill(let r, _, _): return "prefill \(s.name(r))"
@@ -210,7 +251,11 @@ enum CodeListingBuilder {
     case .write(let r, _, _, _, _): return "decode \(s.name(r))"
     case .growthFailed(let r, _, _): return "decode \(s.name(r)): out of memory"
     case .preempted(let r, let other, _): return "preempt \(s.name(r)) for \(s.name(other))"
-    case .retired(let r, let status): return "cleanup: \(s.name(r)) \(status.rawValue)"
+    case .retired(let r, let status): return "\(s.name(r)) \(status.rawValue)"
+    case .slots(let r, _, _, _, _): return "room for \(s.name(r))?"
+    case .scheduled(let r, _, _): return "schedule \(s.name(r))"
+    case .sampled(let r, _, _): return "output of \(s.name(r))"
+    case .cached(let r, let page, _, _): return "hash page \(page) of \(s.name(r))"
     default: return nil
     }
   }
@@ -253,7 +298,11 @@ enum CodeListingBuilder {
     case .growthFailed(_, let position, let outcome):
       if outcome == .ignored { return ["the next write at position \(position) is out of bounds"] }
       return ["on_oom = \(s.config.onOOM.rawValue)"]
-    case .preempted: return ["no new request is admitted in the next iteration"]
+    case .preempted:
+      if s.pool.order == .queue { return ["waiting = \(capped(s.waiting.prefix(8).map(s.name)))"] }
+      return ["no new request is admitted in the next iteration"]
+    case .alloc, .free, .incRef, .slots, .cached:
+      return s.pool.order == .queue ? ["free queue = \(list(s.pool.freeQueue.frames))"] : []
     default: return []
     }
   }

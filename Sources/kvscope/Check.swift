@@ -23,10 +23,28 @@ struct Check: ParsableCommand {
   @Flag(help: "Print JSON Lines: one state per step, the state before any step first.")
   var states = false
 
+  @Flag(
+    help: """
+      Print JSON Lines for a differential test against an engine: the workload with its token ids, \
+      then the state at the end of each iteration (block tables, free queue, refcounts, hashed blocks).
+      """)
+  var iterations = false
+
   func run() throws {
-    if json && states { Input.fail("--json and --states cannot be combined") }
+    if [json, states, iterations].filter({ $0 }).count > 1 {
+      Input.fail("--json, --states and --iterations cannot be combined")
+    }
     let source = Input.source(file, partial: partial)
     let scenario = source.scenario
+    if iterations {
+      if scenario.isAllocatorOnly {
+        Input.fail("\(file): --iterations needs a scheduler scenario (with `requests`)")
+      }
+      if !source.actions.isEmpty {
+        Input.fail("\(file): --iterations needs a scenario without recorded actions")
+      }
+      return printIterations(scenario)
+    }
     var state = EngineState(scenario: scenario)
     var findings: [Finding] = []
     var output = OutputBuffer()
@@ -45,6 +63,25 @@ struct Check: ParsableCommand {
     }
     output.flush()
     if !findings.isEmpty { throw ExitCode(1) }
+  }
+}
+
+extension Check {
+  /// The workload, then one record per iteration: the last state of each, repeated over idle ones.
+  func printIterations(_ scenario: Scenario) {
+    var output = OutputBuffer()
+    output.write(JSONText.line(WorkloadRecord(scenario)))
+    var state = EngineState(scenario: scenario)
+    var previous = state
+    Timeline.run(
+      &state, to: Int.max, actions: [:],
+      observe: { step in
+        for iteration in previous.iteration..<step.iteration {
+          output.write(JSONText.line(IterationRecord(previous, iteration: iteration)))
+        }
+        previous = step
+      })
+    output.flush()
   }
 }
 
@@ -112,6 +149,7 @@ struct CheckReport: Encodable {
       case .decode: policy += ", decode \(config.decode.rawValue)"
       case .prefixCache: policy += ", prefix_cache \(config.prefixCache)"
       case .onOOM: policy += ", on_oom \(config.onOOM.rawValue)"
+      case .maxBatchedTokens: policy += ", max_batched_tokens \(config.maxBatchedTokens)"
       }
     }
     var lines = [

@@ -288,10 +288,10 @@ private let head = """
 @Test func unknownPolicy() {
   expectError(
     "cache: {pages: 1, page_size: 1}\nscheduler: {policy: vllm}\nrequests: []", line: 2, column: 21,
-    key: "scheduler.policy", "must be one of astrai-seed, paged, got `vllm`")
+    key: "scheduler.policy", "must be one of astrai-seed, paged, vllm-v1, nano-vllm, got `vllm`")
   expectError(
     "cache: {pages: 1, page_size: 1}\nscheduler: {policy: 3}\nrequests: []", line: 2, column: 21,
-    key: "scheduler.policy", "expected one of astrai-seed, paged, found the integer 3")
+    key: "scheduler.policy", "expected one of astrai-seed, paged, vllm-v1, nano-vllm, found the integer 3")
 }
 
 @Test func maxBatchRange() {
@@ -306,7 +306,7 @@ private let head = """
 @Test func prefixCacheNeedsPaged() {
   expectError(
     "cache: {pages: 1, page_size: 1}\nscheduler: {prefix_cache: true}\nrequests: []", line: 2, column: 13,
-    key: "scheduler.prefix_cache", "only valid with policy paged, not astrai-seed")
+    key: "scheduler.prefix_cache", "only valid with policy paged or vllm-v1, not astrai-seed")
   expectError(
     "cache: {pages: 1, page_size: 1}\nscheduler: {policy: paged, prefix_cache: maybe}\nrequests: []", line: 2,
     column: 42, key: "scheduler.prefix_cache", "expected true or false, found the string \"maybe\"")

@@ -9,7 +9,10 @@ public enum AstraiSeed: SchedulingPolicy {
   public static let summary = "AstrAI's seed scheduler and allocator, defects included"
   public static let keys: [SchedulerKey] = [.maxBatch, .decode]
   public static let defaults = SchedulerDefaults(decode: .largestGroup)
-  public static let capabilities: PolicyCapabilities = []
+  public static let capabilities: PolicyCapabilities = [.aborts]
+  public static let freeOrder = FreeOrder.lowestFirst
+  public static let reservedFrame: Int? = nil
+  public static let limits = PolicyLimits()
   public static let phases: [Phase] = [.cleanup, .refill, .prefill, .decode]
 
   public static func run(_ phase: Phase, _ e: inout EngineState) throws(Pause) {

@@ -7,7 +7,10 @@ public enum Paged: SchedulingPolicy {
     "kvscope's fixed design: checked pool, capacity-checked admission, on_oom, prefix cache"
   public static let keys: [SchedulerKey] = [.maxBatch, .decode, .prefixCache, .onOOM]
   public static let defaults = SchedulerDefaults()
-  public static let capabilities: PolicyCapabilities = [.checkedPool, .prefixCache, .preemption]
+  public static let capabilities: PolicyCapabilities = [.checkedPool, .prefixCache, .preemption, .aborts]
+  public static let freeOrder = FreeOrder.lowestFirst
+  public static let reservedFrame: Int? = nil
+  public static let limits = PolicyLimits()
   public static let phases: [Phase] = [.cleanup, .refill, .prefill, .decode]
 
   public static func run(_ phase: Phase, _ e: inout EngineState) throws(Pause) {

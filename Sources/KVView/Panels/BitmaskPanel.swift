@@ -47,11 +47,17 @@ struct BitmaskPanel: Panel {
     let n = pool.count
     guard n > 0, width > 0 else { return [("empty pool", TextStyle(.dim))] }
     var lines: [(String, TextStyle)] = []
+    if pool.order == .queue {
+      // The free queue, not the mask, decides the next frame.
+      lines.append((queueText(width: width), TextStyle(.accent)))
+    }
     let legend = "(1 = free, 0 = alloc)"
     // The whole mask when it fits, else a window of it around the viewport.
     let whole = n <= width ? "free_mask = \(binary(0..<n)) = \(hex(0..<n))" : ""
     let windowed: Bool
-    if !whole.isEmpty && whole.count <= width {
+    if pool.order == .queue {
+      windowed = n > width
+    } else if !whole.isEmpty && whole.count <= width {
       windowed = false
       lines.append(
         (whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent)))
@@ -90,10 +96,19 @@ struct BitmaskPanel: Panel {
     // Counts.
     let cached = pool.lru.count
     var counts = "\(Fmt.grouped(pool.freeCount)) free, \(Fmt.grouped(pool.usedCount)) used"
-    if cached > 0 || state.scenario.scheduler.prefixCache {
-      counts += ", \(Fmt.grouped(cached)) cached in LRU"
+    if pool.order == .queue {
+      let hashed = pool.freeQueue.count > 4096 ? nil : pool.freeQueue.frames.filter(pool.isCached).count
+      if let hashed, state.scenario.scheduler.prefixCache {
+        counts += " (\(Fmt.grouped(hashed)) free hold a hash)"
+      }
+      if let reserved = pool.reserved { counts += ", null block \(reserved)" }
+      counts += ", next " + (pool.freeQueue.head >= 0 ? Fmt.grouped(Int(pool.freeQueue.head)) : "none")
+    } else {
+      if cached > 0 || state.scenario.scheduler.prefixCache {
+        counts += ", \(Fmt.grouped(cached)) cached in LRU"
+      }
+      counts += ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
     }
-    counts += ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
     if let layout, layout.start > 0 || layout.end < n {
       counts += "; showing \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, layout.end - 1)))"
     }
@@ -105,6 +120,30 @@ struct BitmaskPanel: Panel {
     return lines
   }
 
+  /// `free_queue = [3, 7, 2, 1]  (head first)`, cut in the middle when long.
+  private func queueText(width: Int) -> String {
+    let queue = pool.freeQueue
+    let suffix = "  (head first)"
+    var shown: [Int] = []
+    var cursor = queue.head
+    while cursor >= 0 && shown.count < 256 {
+      shown.append(Int(cursor))
+      cursor = queue.next(after: Int(cursor))
+    }
+    let whole = "free_queue = [" + shown.map(String.init).joined(separator: ", ") + "]"
+    if shown.count == queue.count && whole.count + suffix.count <= width { return whole + suffix }
+    if shown.count == queue.count && whole.count <= width { return whole }
+    // Head items, then the tail item, then the length.
+    let tail = queue.tail >= 0 ? ", ..., \(queue.tail)] (\(Fmt.grouped(queue.count)))" : "]"
+    var text = "free_queue = ["
+    for (i, frame) in shown.enumerated() {
+      let piece = (i == 0 ? "" : ", ") + String(frame)
+      if text.count + piece.count + tail.count > width { break }
+      text += piece
+    }
+    return text + tail
+  }
+
   /// What the marks mean, when a row is left for it.
   private func legend(width: Int) -> String? {
     guard let layout else { return nil }
@@ -114,8 +153,11 @@ struct BitmaskPanel: Panel {
       let touched = g.unicode ? "\(g.ttl)\(g.hh)\(g.ttr)" : "#=#"
       parts = [
         "\(touched) touched by step \(state.step)", "A:1 = request A, logical page 1", "rN = refcount",
-        "bit = free bit (1 = free)", "+ = shared", "lru = cached, refcount 0",
+        "bit = free bit (1 = free)", "+ = shared",
       ]
+      parts +=
+        pool.order == .queue
+        ? ["hash = free, holds a hash", "null = null block"] : ["lru = cached, refcount 0"]
     case .compact:
       parts = [
         "letter = owner", "\(g.unicode ? g.emptyCell : ".") free", "\(g.cachedCell) cached in LRU",

@@ -132,7 +132,8 @@ struct FramesPanel: Panel {
 
   // MARK: One frame
 
-  /// `A:0`, `free`, `lru`, `used`.
+  /// `A:0`, `free`, `lru`, `used`; in a queue pool `hash` for a free frame holding a hash and `null`
+  /// for the reserved frame.
   func label(_ f: Int) -> String {
     let holders = own.holders[f]
     if holders > 0 {
@@ -141,8 +142,9 @@ struct FramesPanel: Panel {
       let page = f < own.logical.count ? String(own.logical[f]) : "?"
       return "\(id):\(page)" + (holders > 1 ? "+" : "")
     }
+    if f == pool.reserved { return "null" }
     if pool.lru.contains(f) { return "lru" }
-    if pool.freeMask.contains(f) { return "free" }
+    if pool.freeMask.contains(f) { return pool.order == .queue && pool.isCached(f) ? "hash" : "free" }
     return "used"
   }
 
@@ -151,8 +153,9 @@ struct FramesPanel: Panel {
     let holders = own.holders[f]
     if holders > 1 || pool.refs[f] > 1 { return .shared }
     if holders > 0 { return .owner(Int(own.owner[f])) }
+    if f == pool.reserved { return .dim }
     if pool.lru.contains(f) { return .cached }
-    if pool.freeMask.contains(f) { return .free }
+    if pool.freeMask.contains(f) { return pool.order == .queue && pool.isCached(f) ? .cached : .free }
     return .normal
   }
 

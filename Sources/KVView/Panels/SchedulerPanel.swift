@@ -34,7 +34,7 @@ struct SchedulerPanel: Panel {
     }
     // Phases, the current one in brackets.
     var phases = ""
-    for phase in [Phase.cleanup, .refill, .prefill, .decode] {
+    for phase in s.policyType.phases {
       phases += s.phase == phase ? "[\(phase.rawValue)]" : " \(phase.rawValue) "
     }
     if s.phase == .done { phases += "  [done]" }
