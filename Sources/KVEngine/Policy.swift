@@ -87,6 +87,28 @@ public struct PolicyLimits: Sendable, Equatable {
   public var sequenceMustFit = false
   /// Why, for messages: what the engine does otherwise.
   public var reason = ""
+  /// `max_batched_tokens` must be at least `max_batch` (vLLM refuses a smaller token budget).
+  public var budgetCoversBatch = false
+}
+
+/// Why a request cannot run under a policy's limits.
+public enum LimitViolation: Sendable, Equatable {
+  /// It generates fewer tokens than the policy's engine allows.
+  case outputTooSmall(minimum: Int)
+  /// Its prompt and output need more pages than the pool has usable.
+  case sequenceTooLong(pages: Int, usable: Int)
+}
+
+extension PolicyLimits {
+  /// What keeps `request` from running in a pool of `pages` usable pages of `pageSize` tokens, if
+  /// anything.
+  public func violation(of request: RequestSpec, usablePages pages: Int, pageSize: Int) -> LimitViolation? {
+    if request.output < minOutput { return .outputTooSmall(minimum: minOutput) }
+    guard sequenceMustFit else { return nil }
+    let (total, overflow) = request.prompt.count.addingReportingOverflow(request.output)
+    let needed = overflow ? Int.max : (total + pageSize - 1) / pageSize
+    return needed > pages ? .sequenceTooLong(pages: needed, usable: pages) : nil
+  }
 }
 
 /// What a policy can do; views and commands ask these instead of naming policies.

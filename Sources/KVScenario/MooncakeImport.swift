@@ -101,6 +101,8 @@ public struct MooncakeImportOptions: Sendable, Equatable {
   public var pages = 30_000
   public var pageSize = 16
   public var maxBatch = 256
+  /// nil: the policy's default.
+  public var maxBatchedTokens: Int?
   public var policy: PolicyID = .paged
   public var prefixCache = true
   public var onOOM: OOMAction = .preempt
@@ -118,7 +120,7 @@ public struct MooncakeImport: Sendable {
   public var scenario: Scenario
   /// Lines of the trace the requests came from.
   public var lines: [Int]
-  /// Lines left out because their prompt does not fit in the pool (`skipOversized`).
+  /// Lines left out because they cannot run in the pool (`skipOversized`).
   public var skipped: [Int]
   /// The earliest timestamp of the slice (iteration 0), in milliseconds.
   public var startTimestamp: Double
@@ -256,18 +258,48 @@ public enum MooncakeImporter {
       if let to = options.to, record.timestamp >= to { return false }
       return true
     }
+    let policy = options.policy.type
+    let keys = policy.keys
+    if let tokens = options.maxBatchedTokens {
+      guard keys.contains(.maxBatchedTokens) else {
+        throw fail("--max-batched-tokens", "only valid with a token-budget policy, not \(options.policy)")
+      }
+      guard (1...100_000_000).contains(tokens) else {
+        throw fail("--max-batched-tokens", "must be between 1 and 100000000, got \(tokens)")
+      }
+    }
+    guard options.pageSize >= policy.limits.minPageSize else {
+      throw fail(
+        "--page-size",
+        "must be at least \(policy.limits.minPageSize) under policy \(options.policy): \(policy.limits.reason)"
+      )
+    }
     let poolTokens = options.pages * options.pageSize
+    let usablePages = options.pages - (policy.reservedFrame == nil ? 0 : 1)
     var skipped: [Int] = []
     var kept: [MooncakeRecord] = []
     for record in slice {
       if let limit = options.limit, kept.count >= limit { break }
+      var problem: (key: String, message: String)?
       if record.inputLength > poolTokens {
+        problem = (
+          "input_length",
+          "a prompt of \(record.inputLength) tokens is longer than the whole pool (\(options.pages) pages x \(options.pageSize) = \(poolTokens) tokens)"
+        )
+      } else {
+        let spec = RequestSpec(
+          id: "r\(record.line)", prompt: .length(record.inputLength), output: record.outputLength)
+        if let violation = policy.limits.violation(
+          of: spec, usablePages: usablePages, pageSize: options.pageSize)
+        {
+          problem = ("output_length", violation.message(for: spec, policy: policy))
+        }
+      }
+      if let problem {
         guard options.skipOversized else {
           throw ScenarioError(
-            file: source, line: record.line, key: "input_length",
-            message:
-              "a prompt of \(record.inputLength) tokens is longer than the whole pool (\(options.pages) pages x \(options.pageSize) = \(poolTokens) tokens); use more --pages or --skip-oversized"
-          )
+            file: source, line: record.line, key: problem.key,
+            message: problem.message + "; use more --pages or --skip-oversized")
         }
         skipped.append(record.line)
         continue
@@ -302,8 +334,8 @@ public enum MooncakeImporter {
       cache: CacheConfig(pages: options.pages, pageSize: options.pageSize),
       scheduler: SchedulerConfig(
         policy: options.policy, maxBatch: options.maxBatch,
-        prefixCache: options.policy.type.capabilities.contains(.prefixCache) && options.prefixCache,
-        onOOM: options.onOOM),
+        prefixCache: keys.contains(.prefixCache) ? options.prefixCache : nil,
+        onOOM: keys.contains(.onOOM) ? options.onOOM : nil, maxBatchedTokens: options.maxBatchedTokens),
       requests: requests, maxIterations: options.maxIterations)
     return MooncakeImport(
       scenario: scenario, lines: lines, skipped: skipped, startTimestamp: start, distinctBlocks: seen.count,

@@ -426,9 +426,17 @@ private struct Reader {
     let maxBatchedTokens = try scheduler["max_batched_tokens"].map { (node) throws(ScenarioError) in
       try int(node, "scheduler.max_batched_tokens", 1...100_000_000)
     }
-    return SchedulerConfig(
+    let config = SchedulerConfig(
       policy: policy, maxBatch: maxBatch, prefixCache: prefixCache, onOOM: onOOM, decode: decode,
       maxBatchedTokens: maxBatchedTokens)
+    if policyType.limits.budgetCoversBatch && config.maxBatchedTokens < config.maxBatch {
+      let key = scheduler["max_batched_tokens"] != nil ? "max_batched_tokens" : "max_batch"
+      throw error(
+        scheduler.keys[key], scheduler.path(key),
+        "max_batched_tokens (\(config.maxBatchedTokens)) must be at least max_batch (\(config.maxBatch)) under policy \(policy): \(policyType.limits.reason)"
+      )
+    }
+    return config
   }
 
   // MARK: Requests
@@ -466,20 +474,11 @@ private struct Reader {
       }
       let outputNode = try required(request, "output")
       let output = try int(outputNode, request.path("output"), 0...Int.max)
-      if output < limits.minOutput {
-        throw error(
-          outputNode, request.path("output"),
-          "must be at least \(limits.minOutput) under policy \(policy.id): \(limits.reason)")
+      let spec = RequestSpec(id: id, arrive: arrive, prompt: prompt, output: output)
+      if let violation = limits.violation(of: spec, usablePages: usablePages, pageSize: cache.pageSize) {
+        throw error(outputNode, request.path("output"), violation.message(for: spec, policy: policy))
       }
-      let (total, overflow) = prompt.count.addingReportingOverflow(output)
-      let pages = overflow ? Int.max : (total + cache.pageSize - 1) / cache.pageSize
-      if limits.sequenceMustFit && pages > usablePages {
-        throw error(
-          outputNode, request.path("output"),
-          "request `\(Self.shorten(id))` needs \(pages) pages for its \(prompt.count) prompt and \(output) output tokens, "
-            + "more than the \(usablePages) usable pages under policy \(policy.id): \(limits.reason)")
-      }
-      result.append(RequestSpec(id: id, arrive: arrive, prompt: prompt, output: output))
+      result.append(spec)
     }
     return result
   }

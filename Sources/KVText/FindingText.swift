@@ -68,3 +68,19 @@ extension Text {
     }
   }
 }
+
+extension LimitViolation {
+  /// Why `spec` cannot run under `policy`, as a sentence.
+  public func message(for spec: RequestSpec, policy: any SchedulingPolicy.Type) -> String {
+    let reason = policy.limits.reason
+    switch self {
+    case .outputTooSmall(let minimum):
+      return "must be at least \(minimum) under policy \(policy.id): \(reason)"
+    case .sequenceTooLong(let pages, let usable):
+      let id = spec.id.count > 40 ? spec.id.prefix(40) + "..." : Substring(spec.id)
+      return
+        "request `\(id)` needs \(pages) pages for its \(spec.prompt.count) prompt and \(spec.output) output tokens, "
+        + "more than the \(usable) usable pages under policy \(policy.id): \(reason)"
+    }
+  }
+}

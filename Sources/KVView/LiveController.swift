@@ -453,11 +453,26 @@ enum CommandParser {
         return fail(
           "a prompt of \(prompt.count) tokens is longer than the whole pool (\(pool * state.pageSize))")
       }
-      return number(2, "OUTPUT", range: 0...1_000_000).map {
-        .action(.addRequest(RequestSpec(id: id, arrive: state.iteration, prompt: prompt, output: $0)))
+      let output: Int
+      switch number(2, "OUTPUT", range: 0...1_000_000) {
+      case .success(let value): output = value
+      case .failure(let error): return .failure(error)
       }
+      let spec = RequestSpec(id: id, arrive: state.iteration, prompt: prompt, output: output)
+      let usable = pool - (state.policyType.reservedFrame == nil ? 0 : 1)
+      if let violation = state.policyType.limits.violation(
+        of: spec, usablePages: usable, pageSize: state.pageSize)
+      {
+        let message = violation.message(for: spec, policy: state.policyType)
+        if case .outputTooSmall = violation { return fail("OUTPUT " + message) }
+        return fail(message)
+      }
+      return .success(.action(.addRequest(spec)))
     case "abort":
       if let error = expect(1) { return .failure(error) }
+      if !state.policyType.capabilities.contains(.aborts) {
+        return fail("policy \(state.policy) has no abort (its engine cannot abort a request)")
+      }
       guard let r = state.requestIndex(id: arguments[0]) else {
         return fail("no request named \(arguments[0])")
       }

@@ -70,8 +70,11 @@ struct ImportMooncake: ParsableCommand {
   @Option(help: "Bytes per KV element (2 for fp16/bf16, 1 for fp8).")
   var dtypeBytes: Int?
 
-  @Option(help: "Most requests active at once.")
+  @Option(help: "Most requests active at once (max_num_seqs).")
   var maxBatch: Int = 256
+
+  @Option(help: "Tokens one step may schedule (vllm-v1, nano-vllm; default: the policy's).")
+  var maxBatchedTokens: Int?
 
   @Option(help: "Scheduler policy: \(Policies.names).")
   var policy: String = "paged"
@@ -88,7 +91,10 @@ struct ImportMooncake: ParsableCommand {
   @Option(help: "The scenario's name.")
   var name: String?
 
-  @Flag(help: "Leave out requests whose prompt is longer than the whole pool instead of failing.")
+  @Flag(
+    help:
+      "Leave out requests that cannot run in the pool (a prompt longer than it; under vllm-v1 and nano-vllm, a prompt and output longer than it, or no output) instead of failing."
+  )
   var skipOversized = false
 
   func run() throws {
@@ -102,6 +108,7 @@ struct ImportMooncake: ParsableCommand {
     options.name = name
     options.skipOversized = skipOversized
     options.prefixCache = !noPrefixCache
+    options.maxBatchedTokens = maxBatchedTokens
     if let maxIterations { options.maxIterations = maxIterations }
     guard let policy = PolicyID(rawValue: policy) else {
       Input.fail("--policy must be one of \(Policies.names), got '\(self.policy)'")

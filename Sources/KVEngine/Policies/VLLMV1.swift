@@ -19,7 +19,9 @@ public enum VLLMV1: SchedulingPolicy {
   public static let reservedFrame: Int? = 0
   public static let limits = PolicyLimits(
     minOutput: 1, sequenceMustFit: true,
-    reason: "vLLM refuses max_tokens 0 and a request longer than its KV cache holds")
+    reason:
+      "vLLM refuses max_tokens 0, a request longer than its KV cache holds, and fewer batched tokens than sequences",
+    budgetCoversBatch: true)
   public static let phases: [Phase] = [.cleanup, .running, .waiting, .output]
 
   public static func run(_ phase: Phase, _ e: inout EngineState) throws(Pause) {
