@@ -223,6 +223,11 @@ public struct PagePool: Sendable, Equatable {
     let word = freeMask.word(frame >> 6)
     let before = Int(refs[frame])
     if order == .queue {
+      if frame == reserved {
+        return RefTrace(
+          frame: frame, refBefore: before, refAfter: before, wordBefore: word, wordAfter: word, lru: false,
+          misuse: .incRefFreeFrame)
+      }
       // A touch: a frame with refcount 0 leaves the free queue.
       let leaves = freeQueue.contains(frame)
       if leaves {

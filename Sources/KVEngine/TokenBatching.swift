@@ -89,7 +89,7 @@ extension EngineState {
     if !isDecode { stats.prefilledTokens += tokens }
     progressed = true
     let table = requests[r].pageTable
-    let pages = tokens > 0 ? (from / pageSize)...((from + tokens - 1) / pageSize) : 1...0
+    let pages = (from / pageSize)..<((from + max(tokens, 1) - 1) / pageSize + 1)
     end(
       StepEvent(
         .scheduled(request: r, tokens: tokens, from: from),

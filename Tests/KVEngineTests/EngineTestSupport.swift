@@ -31,6 +31,37 @@ enum T {
       requests: requests, events: events, maxIterations: maxIterations)
   }
 
+  /// A `vllm-v1` or `nano-vllm` scenario.
+  static func engine(
+    _ policy: PolicyID, pages: Int, pageSize: Int, maxBatch: Int = 8, budget: Int = 64, prefix: Bool = true,
+    _ requests: [RequestSpec], events: [ScenarioEvent] = []
+  ) -> Scenario {
+    Scenario(
+      name: "\(policy)-test", cache: CacheConfig(pages: pages, pageSize: pageSize),
+      scheduler: SchedulerConfig(
+        policy: policy, maxBatch: maxBatch,
+        prefixCache: policy.type.keys.contains(.prefixCache) ? prefix : nil,
+        maxBatchedTokens: budget),
+      requests: requests, events: events, maxIterations: 10_000)
+  }
+
+  /// The state at the end of each iteration (index = iteration), as an engine's state after its step.
+  static func iterationEnds(_ scenario: Scenario) -> [EngineState] {
+    var ends: [EngineState] = []
+    var previous = EngineState(scenario: scenario)
+    var state = previous
+    while state.advance() {
+      while ends.count < state.iteration { ends.append(previous) }
+      previous = state
+    }
+    return ends
+  }
+
+  /// The states right after the steps whose action `matches` accepts.
+  static func steps(_ states: [EngineState], _ matches: (StepAction) -> Bool) -> [EngineState] {
+    states.filter { matches($0.event.action) }
+  }
+
   static func ops(pages: Int, checked: Bool, _ ops: [PoolOp]) -> Scenario {
     Scenario(
       name: "ops-test", cache: CacheConfig(pages: pages, pageSize: 16),

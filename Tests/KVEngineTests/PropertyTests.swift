@@ -310,3 +310,76 @@ struct PropertyTests {
     }
   }
 }
+
+/// A random `vllm-v1` or `nano-vllm` scenario within the policy's limits: every request's prompt and
+/// output fit the usable pool, it generates at least one token, and (vLLM) the token budget covers
+/// the batch. Prompts share prefixes; budgets are small enough to chunk.
+func randomEngineScenario(_ tape: inout Tape, policy: PolicyID) -> Scenario {
+  let type = policy.type
+  let pageSize = tape.draw(type.limits.minPageSize...16)
+  let pages = tape.draw(2...48)
+  let usable = pages - (type.reservedFrame == nil ? 0 : 1)
+  let capacity = usable * pageSize
+  let maxBatch = tape.draw(1...8)
+  let budget = max(type.limits.budgetCoversBatch ? maxBatch : 1, tape.draw(1...64))
+  let prefixes = (0..<3).map { _ in (0..<tape.draw(0...24)).map { _ in tape.draw(1...3) } }
+  var requests: [RequestSpec] = []
+  for i in 0..<tape.draw(1...12) {
+    let output = min(tape.draw(1...24), capacity)
+    let maxPrompt = capacity - output
+    let prompt: Prompt
+    if tape.draw(0...2) > 0 {
+      let base = prefixes[tape.draw(0...2)]
+      let tail = (0..<tape.draw(0...10)).map { _ in tape.draw(1...3) }
+      prompt = .tokens(Array((base + tail).prefix(maxPrompt)))
+    } else {
+      prompt = .length(min(tape.draw(1...max(1, capacity)), maxPrompt))
+    }
+    requests.append(RequestSpec(id: "R\(i)", arrive: tape.draw(0...8), prompt: prompt, output: output))
+  }
+  var events: [ScenarioEvent] = []
+  if type.capabilities.contains(.aborts) {
+    for _ in 0..<tape.draw(0...2) where tape.draw(0...2) == 0 {
+      events.append(
+        ScenarioEvent(at: tape.draw(0...12), action: .abort("R\(tape.draw(0...requests.count - 1))")))
+    }
+  }
+  let prefix: Bool? = type.keys.contains(.prefixCache) ? tape.draw(0...3) > 0 : nil
+  return Scenario(
+    name: "random \(policy)", cache: CacheConfig(pages: pages, pageSize: pageSize),
+    scheduler: SchedulerConfig(
+      policy: policy, maxBatch: maxBatch, prefixCache: prefix, maxBatchedTokens: budget),
+    requests: requests, events: events, maxIterations: 5_000)
+}
+
+struct EnginePolicyPropertyTests {
+  /// No finding, every request finished or aborted, every usable frame back in the free queue with
+  /// refcount 0, and the null block never handed out.
+  static func checkEngineRun(_ scenario: Scenario) {
+    let description = describe(scenario)
+    var ended = EngineState(scenario: scenario)
+    var findings: [Finding] = []
+    ended.run(to: 400_000, observe: { findings += $0.findings })
+    guard ended.isDone else {
+      Issue.record("the run did not end within the step limit:\n\(description)")
+      return
+    }
+    #expect(findings.isEmpty, "\(findings.map(\.detail))\n\(description)")
+    #expect(ended.endReason == .allRequestsDone, "\(String(describing: ended.endReason))\n\(description)")
+    #expect(ended.requests.allSatisfy { $0.status == .finished || $0.status == .aborted }, "\(description)")
+    #expect(
+      ended.requests.allSatisfy { $0.status != .finished || $0.output == $0.spec.output }, "\(description)")
+    let pool = ended.pool
+    #expect(pool.refs.allSatisfy { $0 == 0 }, "refs \(pool.refs)\n\(description)")
+    let usable = (0..<pool.count).filter { $0 != pool.reserved }
+    #expect(pool.freeQueue.frames.sorted() == usable, "queue \(pool.freeQueue.frames)\n\(description)")
+  }
+
+  @Test(arguments: [PolicyID.vllmV1, .nanoVLLM])
+  func randomScenariosRunClean(policy: PolicyID) async {
+    await propertyCheck(count: 1_000 * propertyScale, input: tapeGenerator) { values in
+      var tape = Tape(values)
+      Self.checkEngineRun(randomEngineScenario(&tape, policy: policy))
+    }
+  }
+}
