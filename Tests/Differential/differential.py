@@ -158,6 +158,8 @@ def run_kvscope(kvscope, path):
                            timeout=300)
     except subprocess.TimeoutExpired:
         raise Failure("kvscope timed out")
+    except OSError as e:  # e.g. the binary is being rebuilt ("Text file busy")
+        raise Failure(f"cannot run kvscope: {e}")
     lines = [ln for ln in p.stdout.splitlines() if ln.strip()]
     if not lines:
         raise Failure(f"kvscope printed nothing (exit {p.returncode}): {p.stderr.strip()[:500]}")
