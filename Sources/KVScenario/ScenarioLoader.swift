@@ -357,14 +357,14 @@ private struct Reader {
         "must be at least \(limits.minPageSize) under policy \(scheduler.policy): \(limits.reason)")
     }
     let requests = try requestSpecs(requestsNode, cache: cache, policy: scheduler.policyType)
-    if top["events"] != nil && !scheduler.policyType.capabilities.contains(.aborts) {
+    let events =
+      try top["events"].map { (node) throws(ScenarioError) in try scenarioEvents(node, requests: requests) }
+      ?? []
+    if !events.isEmpty && !scheduler.policyType.capabilities.contains(.aborts) {
       throw error(
         top.keys["events"], "events",
         "policy \(scheduler.policy) has no abort (its engine cannot abort a request)")
     }
-    let events =
-      try top["events"].map { (node) throws(ScenarioError) in try scenarioEvents(node, requests: requests) }
-      ?? []
     return Scenario(
       name: name, description: description, cache: cache, scheduler: scheduler, requests: requests,
       events: events, ops: nil, maxIterations: maxIterations)

@@ -36,6 +36,12 @@ extension EngineState {
       return "alloc_n(\(count)) -> \(Text.list(frames))"
     case .lookup(let r, let hits, let need, let available, let admitted):
       let verdict = admitted ? "admitted" : "waits at the head of the queue"
+      if pool.order == .queue {
+        let hitText =
+          hits.isEmpty ? "no hit" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Text.list(hits))"
+        return
+          "\(name(r)) lookup: \(hitText), takes \(need) block\(need == 1 ? "" : "s") from the free queue, \(available) free -> \(verdict)"
+      }
       if scenario.scheduler.prefixCache {
         let hitText =
           hits.isEmpty ? "0 hits" : "\(hits.count) hit\(hits.count == 1 ? "" : "s") \(Text.list(hits))"

@@ -185,6 +185,9 @@ enum CodeListingBuilder {
       return groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ")
         + " -> \(ids(chosen))"
     case .lookup(_, let hits, let need, let available, let admitted):
+      if s.pool.order == .queue {
+        return "hits \(list(hits)), need \(need), free \(available): \(admitted ? "admit" : "wait")"
+      }
       return "hits \(list(hits)), \(need) > \(available): \(admitted ? "no, admit" : "wait")"
     case .admitted(let r, _, _): return "\(list(s.requests[r].pageTable)); active = \(ids(s.active))"
     case .refillFailed(let r, let lost):
@@ -272,6 +275,13 @@ enum CodeListingBuilder {
       if !aborted.isEmpty { notes.append("aborted: \(capped(aborted.map(s.name)))") }
       if let idleUntil { notes.append("nothing to run: idle until iteration \(idleUntil)") }
       return notes
+    case .lookup(let r, let hits, let need, _, _) where s.pool.order == .queue:
+      let length = r < s.requests.count ? s.requests[r].tokens : 0
+      let inUse = hits.filter { s.pool.refs[$0] > 0 }.count
+      return [
+        "need = cdiv(\(length), \(ps)) = \(s.pagesFor(length)) - \(inUse) hit\(inUse == 1 ? "" : "s") in use = \(need)",
+        "free queue = \(list(s.pool.freeQueue.frames))",
+      ]
     case .lookup(let r, let hits, let need, _, _):
       let length = r < s.requests.count ? s.requests[r].admissionLength : 0
       return [

@@ -15,6 +15,8 @@ struct CheckCommandTests {
     "seed-ignored-growth": ["ignored-growth-failure", "out-of-bounds-write"],
     "seed-empty-prompt": ["empty-prompt-deadlock"],
     "seed-negative-refcount": ["negative-refcount"],
+    "vllm-v1-walkthrough": [],
+    "nano-vllm-walkthrough": [],
   ]
 
   @Test func everyShippedScenarioIsListed() throws {

@@ -128,6 +128,40 @@ struct MooncakeImportTests {
     #expect(KVCacheShape.parseBytes("-4GiB") == nil)
   }
 
+  @Test("under an engine policy the prompt and output must fit; its keys replace the others")
+  func enginePolicies() throws {
+    var options = MooncakeImportOptions()
+    options.policy = .vllmV1
+    options.pages = 456  // 455 usable blocks of 16: r1 needs 454 (6758 + 500 tokens), r2 489
+    options.maxBatchedTokens = 4096
+    let records = try parse(sample)
+    do {
+      _ = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.line == 2 && error.key == "output_length")
+      #expect(
+        error.message.contains(
+          "needs 489 pages for its 7322 prompt and 490 output tokens, more than the 455 usable pages under policy vllm-v1"
+        ))
+    }
+    options.skipOversized = true
+    let result = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
+    #expect(result.skipped == [2, 3, 5] && result.scenario.requests.map(\.id) == ["r1"])
+    let config = result.scenario.scheduler
+    #expect(config.policy == .vllmV1 && config.maxBatchedTokens == 4096 && config.prefixCache)
+    options.policy = .nanoVLLM
+    options.pageSize = 1
+    #expect(throws: ScenarioError.self) {
+      _ = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
+    }
+    options.policy = .paged
+    options.pageSize = 16
+    #expect(throws: ScenarioError.self) {
+      _ = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
+    }
+  }
+
   @Test("a prompt longer than the pool fails naming the line, or is skipped")
   func oversized() throws {
     var options = MooncakeImportOptions()
