@@ -70,16 +70,22 @@ extension EngineState {
     let admit = need <= available
     if admit {
       waiting.removeFirst()
-      if config.prefixCache { stats.promptTokensQueried += length }
-      requests[r].hitPages = hits.count
-      stats.prefixHitPages += hits.count
-      stats.prefixHitTokens += hits.count * pageSize
+      countHits(r, hits.count, queried: length)
     }
     end(
       StepEvent(
         .lookup(request: r, hits: hits, need: need, available: available, admitted: admit), frames: hits,
         request: r, anchor: anchor))
     return (hits, admit)
+  }
+
+  /// An admission of `r` with `hits` cached pages out of `queried` tokens looked up.
+  mutating func countHits(_ r: Int, _ hits: Int, queried: Int) {
+    requests[r].hitPages = hits
+    guard config.prefixCache else { return }
+    stats.promptTokensQueried += queried
+    stats.prefixHitPages += hits
+    stats.prefixHitTokens += hits * pageSize
   }
 
   /// Records the keys of `r`'s full prompt pages (a partial last page never is).

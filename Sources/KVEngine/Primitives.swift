@@ -94,9 +94,14 @@ extension EngineState {
   /// `r` joins the active batch with its page table.
   mutating func admit(_ r: Int, at anchor: Anchor) throws(Pause) {
     try begin()
-    requests[r].status = .running
     requests[r].prefilled = false
     requests[r].computed = requests[r].hitPages * pageSize
+    joinRunning(r, at: anchor)
+  }
+
+  /// The end of an admission step: `r` runs, at the end of the active batch.
+  mutating func joinRunning(_ r: Int, at anchor: Anchor) {
+    requests[r].status = .running
     active.append(r)
     stats.admissions += 1
     progressed = true

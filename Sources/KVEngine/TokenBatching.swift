@@ -61,14 +61,9 @@ extension EngineState {
     try begin()
     let available = pool.freeCount
     if admitted {
-      requests[r].hitPages = hits.count
       requests[r].cachedPages = hits.count
       requests[r].computed = hits.count * pageSize
-      if config.prefixCache {
-        stats.promptTokensQueried += requests[r].tokens
-        stats.prefixHitPages += hits.count
-        stats.prefixHitTokens += hits.count * pageSize
-      }
+      countHits(r, hits.count, queried: requests[r].tokens)
     }
     end(
       StepEvent(
@@ -111,14 +106,7 @@ extension EngineState {
   mutating func startRunning(_ r: Int, at anchor: Anchor) throws(Pause) {
     try begin()
     if let position = waiting.firstIndex(of: r) { waiting.remove(at: position) }
-    requests[r].status = .running
-    active.append(r)
-    stats.admissions += 1
-    progressed = true
-    end(
-      StepEvent(
-        .admitted(request: r, pages: requests[r].pageTable.count, hitPages: requests[r].hitPages),
-        frames: requests[r].pageTable, request: r, anchor: anchor))
+    joinRunning(r, at: anchor)
   }
 
   /// Output processing appends the next token of `r`. Returns true when it was the last one.

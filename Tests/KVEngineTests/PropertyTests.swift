@@ -43,14 +43,7 @@ func randomPagedScenario(_ tape: inout Tape) -> Scenario {
     let arrive = tape.draw(0...10)
     let output = min(tape.draw(0...20), capacity)
     let maxPrompt = capacity - output
-    let prompt: Prompt
-    if tape.draw(0...2) > 0 {
-      let base = prefixes[tape.draw(0...2)]
-      let tail = (0..<tape.draw(0...10)).map { _ in tape.draw(1...3) }
-      prompt = .tokens(Array((base + tail).prefix(maxPrompt)))
-    } else {
-      prompt = .length(min(tape.draw(0...(capacity > 1 ? capacity : 1)), maxPrompt))
-    }
+    let prompt = randomPrompt(&tape, prefixes: prefixes, maxLength: maxPrompt, lengths: 0...max(1, capacity))
     requests.append(RequestSpec(id: "R\(i)", arrive: arrive, prompt: prompt, output: output))
   }
   var events: [ScenarioEvent] = []
@@ -62,6 +55,18 @@ func randomPagedScenario(_ tape: inout Tape) -> Scenario {
     scheduler: SchedulerConfig(
       policy: .paged, maxBatch: maxBatch, prefixCache: prefix, onOOM: onOOM, decode: decode),
     requests: requests, events: events, maxIterations: 3_000)
+}
+
+/// A prompt of at most `maxLength` tokens: mostly one of three `prefixes` and a random tail over a
+/// tiny vocabulary (so that requests share pages), else a length drawn from `lengths`.
+func randomPrompt(_ tape: inout Tape, prefixes: [[Int]], maxLength: Int, lengths: ClosedRange<Int>) -> Prompt
+{
+  if tape.draw(0...2) > 0 {
+    let base = prefixes[tape.draw(0...2)]
+    let tail = (0..<tape.draw(0...10)).map { _ in tape.draw(1...3) }
+    return .tokens(Array((base + tail).prefix(maxLength)))
+  }
+  return .length(min(tape.draw(lengths), maxLength))
 }
 
 /// A compact description of a scenario for failure messages.
@@ -327,14 +332,7 @@ func randomEngineScenario(_ tape: inout Tape, policy: PolicyID) -> Scenario {
   for i in 0..<tape.draw(1...12) {
     let output = min(tape.draw(1...24), capacity)
     let maxPrompt = capacity - output
-    let prompt: Prompt
-    if tape.draw(0...2) > 0 {
-      let base = prefixes[tape.draw(0...2)]
-      let tail = (0..<tape.draw(0...10)).map { _ in tape.draw(1...3) }
-      prompt = .tokens(Array((base + tail).prefix(maxPrompt)))
-    } else {
-      prompt = .length(min(tape.draw(1...max(1, capacity)), maxPrompt))
-    }
+    let prompt = randomPrompt(&tape, prefixes: prefixes, maxLength: maxPrompt, lengths: 1...max(1, capacity))
     requests.append(RequestSpec(id: "R\(i)", arrive: tape.draw(0...8), prompt: prompt, output: output))
   }
   var events: [ScenarioEvent] = []

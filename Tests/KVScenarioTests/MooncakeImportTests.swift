@@ -132,7 +132,7 @@ struct MooncakeImportTests {
   func enginePolicies() throws {
     var options = MooncakeImportOptions()
     options.policy = .vllmV1
-    options.pages = 456  // 455 usable blocks of 16: r1 needs 454 (6758 + 500 tokens), r2 489
+    options.pages = 470  // 469 usable blocks of 16: r1 needs 454 (6758 + 500 tokens); r2's prompt fits, but it needs 489
     options.maxBatchedTokens = 4096
     let records = try parse(sample)
     do {
@@ -142,7 +142,7 @@ struct MooncakeImportTests {
       #expect(error.line == 2 && error.key == "output_length")
       #expect(
         error.message.contains(
-          "needs 489 pages for its 7322 prompt and 490 output tokens, more than the 455 usable pages under policy vllm-v1"
+          "needs 489 pages for its 7322 prompt and 490 output tokens, more than the 469 usable pages under policy vllm-v1"
         ))
     }
     options.skipOversized = true
