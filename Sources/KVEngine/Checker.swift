@@ -81,7 +81,7 @@ public struct Checker: Sendable, Equatable {
     let refs = pool.refs[frame]
     let inLRU = pool.lru.contains(frame)
     let isFree = pool.freeMask.contains(frame)
-    if isFree != pool.shouldBeFree(frame)
+    if isFree != pool.shouldBeFree(frame, inLRU: inLRU)
       || (pool.order == .queue && isFree != pool.freeQueue.contains(frame))
     {
       set.insert(Violation(kind: .maskRefcountMismatch, subject: frame))

@@ -13,7 +13,7 @@ public struct LRUList: Sendable, Equatable {
     following = [Int32](repeating: LRUList.absent, count: capacity)
   }
 
-  public func contains(_ frame: Int) -> Bool { frame < previous.count && previous[frame] != LRUList.absent }
+  public func contains(_ frame: Int) -> Bool { previous[frame] != LRUList.absent }
 
   /// Appends at the tail (most recently used).
   public mutating func append(_ frame: Int) {

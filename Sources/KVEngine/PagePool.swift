@@ -119,7 +119,8 @@ public struct PagePool: Sendable, Equatable {
     self.reserved = reserved.flatMap { $0 >= 0 && $0 < count ? $0 : nil }
     freeMask = FreeBitmask(count: count, allSet: true)
     refs = [Int32](repeating: 0, count: count)
-    lru = LRUList(capacity: order == .lowestFirst ? count : 0)
+    // Both lists can answer `contains` for any frame; a pool uses one of them.
+    lru = LRUList(capacity: count)
     freeQueue = LRUList(capacity: order == .queue ? count : 0)
     if let reserved = self.reserved { freeMask.remove(reserved) }
     if order == .queue {
@@ -135,8 +136,9 @@ public struct PagePool: Sendable, Equatable {
   public var usedCount: Int { count - freeMask.population - lru.count - (reserved == nil ? 0 : 1) }
 
   /// True when the frame's free bit should be set: refcount 0, not waiting in the LRU list, not reserved.
-  public func shouldBeFree(_ frame: Int) -> Bool {
-    refs[frame] == 0 && !lru.contains(frame) && frame != reserved
+  /// A queue pool's free queue must then hold it too.
+  public func shouldBeFree(_ frame: Int, inLRU: Bool) -> Bool {
+    refs[frame] == 0 && !inLRU && frame != reserved
   }
 
   /// True when a lookup of the frame's key can find it.
