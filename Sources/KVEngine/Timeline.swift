@@ -15,6 +15,8 @@ public struct IterationSample: Sendable, Equatable {
   public var framesInUse: Int
   public var prefixHitPages: Int
   public var preemptions: Int
+  /// Requests in the waiting queue when the iteration began.
+  public var waiting = 0
 }
 
 /// A run that can be stepped forward and back and sought to any step, with bounded memory: it keeps
@@ -108,7 +110,8 @@ public struct Timeline: Sendable {
       samples.append(
         IterationSample(
           iteration: state.iteration, step: state.step, framesInUse: state.pool.usedCount,
-          prefixHitPages: state.stats.prefixHitPages, preemptions: state.stats.preemptions))
+          prefixHitPages: state.stats.prefixHitPages, preemptions: state.stats.preemptions,
+          waiting: state.waiting.count))
     }
   }
 
