@@ -189,3 +189,52 @@ public struct PolicyListing: Sendable {
   /// The allocator routine of this listing.
   public func routine(_ kind: AllocatorRoutine) -> Routine? { routines.first { $0.allocator == kind } }
 }
+
+/// Why a scenario cannot run under its policy.
+public enum ScenarioViolation: Sendable, Equatable {
+  case pageSize(minimum: Int)
+  /// Request `request` (an index) breaks the policy's limits.
+  case request(Int, LimitViolation)
+  /// The token budget is below `max_batch`.
+  case budget(tokens: Int, batch: Int)
+  /// The scenario aborts requests and the policy cannot.
+  case aborts
+}
+
+extension Scenario {
+  /// The same requests and pool under `policy`: settings the two policies share are kept, the
+  /// others take `policy`'s defaults.
+  public func under(_ policy: PolicyID) -> Scenario {
+    var scenario = self
+    let keys = policy.type.keys
+    let old = scheduler
+    scenario.scheduler = SchedulerConfig(
+      policy: policy, maxBatch: old.maxBatch,
+      prefixCache: keys.contains(.prefixCache) && old.policyType.keys.contains(.prefixCache)
+        ? old.prefixCache : nil,
+      onOOM: keys.contains(.onOOM) && old.policyType.keys.contains(.onOOM) ? old.onOOM : nil,
+      decode: keys.contains(.decode) && old.policyType.keys.contains(.decode) ? old.decode : nil,
+      maxBatchedTokens: keys.contains(.maxBatchedTokens) && old.policyType.keys.contains(.maxBatchedTokens)
+        ? old.maxBatchedTokens : nil)
+    return scenario
+  }
+
+  /// The first reason this scenario cannot run under its policy, if any.
+  public var violation: ScenarioViolation? {
+    let type = scheduler.policyType
+    let limits = type.limits
+    guard !isAllocatorOnly else { return nil }
+    if cache.pageSize < limits.minPageSize { return .pageSize(minimum: limits.minPageSize) }
+    if limits.budgetCoversBatch && scheduler.maxBatchedTokens < scheduler.maxBatch {
+      return .budget(tokens: scheduler.maxBatchedTokens, batch: scheduler.maxBatch)
+    }
+    let usable = cache.pages - (type.reservedFrame == nil ? 0 : 1)
+    for (index, request) in requests.enumerated() {
+      if let violation = limits.violation(of: request, usablePages: usable, pageSize: cache.pageSize) {
+        return .request(index, violation)
+      }
+    }
+    if !events.isEmpty && !type.capabilities.contains(.aborts) { return .aborts }
+    return nil
+  }
+}

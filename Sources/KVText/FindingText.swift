@@ -84,3 +84,26 @@ extension LimitViolation {
     }
   }
 }
+
+extension Scenario {
+  /// Why this scenario cannot run under its policy, as a sentence.
+  public func message(_ violation: ScenarioViolation) -> String {
+    let policy = scheduler.policyType
+    switch violation {
+    case .pageSize(let minimum):
+      return
+        "page_size \(cache.pageSize) is below \(minimum), the least policy \(policy.id) takes: \(policy.limits.reason)"
+    case .request(let index, let limit):
+      let spec = requests[index]
+      if case .outputTooSmall = limit {
+        return "request `\(spec.id)`: output " + limit.message(for: spec, policy: policy)
+      }
+      return limit.message(for: spec, policy: policy)
+    case .budget(let tokens, let batch):
+      return
+        "max_batched_tokens (\(tokens)) must be at least max_batch (\(batch)) under policy \(policy.id): \(policy.limits.reason)"
+    case .aborts:
+      return "policy \(policy.id) has no abort, and the scenario aborts requests"
+    }
+  }
+}

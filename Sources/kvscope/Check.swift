@@ -23,6 +23,9 @@ struct Check: ParsableCommand {
   @Flag(help: "Print JSON Lines: one state per step, the state before any step first.")
   var states = false
 
+  @Option(help: "Run the scenario under this policy instead of its own (\(Policies.names)).")
+  var policy: String?
+
   @Flag(
     help: """
       Print JSON Lines for a differential test against an engine: the workload with its token ids, \
@@ -35,7 +38,10 @@ struct Check: ParsableCommand {
       Input.fail("--json, --states and --iterations cannot be combined")
     }
     let source = Input.source(file, partial: partial)
-    let scenario = source.scenario
+    var scenario = source.scenario
+    if let policy {
+      scenario = Input.scenario(scenario, under: policy, file: file)
+    }
     if iterations {
       if scenario.isAllocatorOnly {
         Input.fail("\(file): --iterations needs a scheduler scenario (with `requests`)")
@@ -85,14 +91,11 @@ extension Check {
   }
 }
 
-/// The `--json` report of a run.
-struct CheckReport: Encodable {
-  var scenario: String
+/// The totals of a run, under the names `check --json` and `compare --json` share.
+struct RunTotals: Encodable {
   var policy: String
   var steps: Int
   var iterations: Int
-  var findings: [FindingRecord]
-  var final: StateRecord
   var endReason: String
   var decodedTokens: Int
   var prefilledTokens: Int
@@ -100,12 +103,13 @@ struct CheckReport: Encodable {
   var meanFramesInUse: Double
   var prefixHitRate: Double
   var prefixHitPages: Int
+  var prefixHitTokens: Int
   var evictions: Int
   var preemptions: Int
   var tokensRecomputed: Int
 
   enum CodingKeys: String, CodingKey {
-    case scenario, policy, steps, iterations, findings, final, evictions, preemptions
+    case policy, steps, iterations, evictions, preemptions
     case endReason = "end_reason"
     case decodedTokens = "decoded_tokens"
     case prefilledTokens = "prefilled_tokens"
@@ -113,17 +117,15 @@ struct CheckReport: Encodable {
     case meanFramesInUse = "mean_frames_in_use"
     case prefixHitRate = "prefix_hit_rate"
     case prefixHitPages = "prefix_hit_pages"
+    case prefixHitTokens = "prefix_hit_tokens"
     case tokensRecomputed = "tokens_recomputed"
   }
 
-  init(scenario: Scenario, final state: EngineState, findings: [Finding]) {
+  init(_ state: EngineState) {
     let stats = state.stats
-    self.scenario = scenario.name
-    policy = scenario.scheduler.policy.rawValue
+    policy = state.policy.rawValue
     steps = state.step
     iterations = state.iteration
-    self.findings = findings.map { FindingRecord($0, in: state) }
-    final = StateRecord(state)
     endReason = state.endReason.map(Text.endReason) ?? ""
     decodedTokens = stats.decodedTokens
     prefilledTokens = stats.prefilledTokens
@@ -131,9 +133,37 @@ struct CheckReport: Encodable {
     meanFramesInUse = (stats.meanFramesInUse * 100).rounded() / 100
     prefixHitRate = (stats.prefixHitRate * 10_000).rounded() / 10_000
     prefixHitPages = stats.prefixHitPages
+    prefixHitTokens = stats.prefixHitTokens
     evictions = stats.evictions
     preemptions = stats.preemptions
     tokensRecomputed = stats.tokensRecomputed
+  }
+}
+
+/// The `--json` report of a run: the totals at the top level, with the findings and the final state.
+struct CheckReport: Encodable {
+  var scenario: String
+  var totals: RunTotals
+  var findings: [FindingRecord]
+  var final: StateRecord
+
+  enum CodingKeys: String, CodingKey {
+    case scenario, findings, final
+  }
+
+  init(scenario: Scenario, final state: EngineState, findings: [Finding]) {
+    self.scenario = scenario.name
+    totals = RunTotals(state)
+    self.findings = findings.map { FindingRecord($0, in: state) }
+    final = StateRecord(state)
+  }
+
+  func encode(to encoder: Encoder) throws {
+    try totals.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(scenario, forKey: .scenario)
+    try container.encode(findings, forKey: .findings)
+    try container.encode(final, forKey: .final)
   }
 
   /// The readable summary `check` prints.

@@ -29,6 +29,23 @@ enum Input {
   }
 
   /// Reads a trace; with `partial`, a bad line ends it (with a note on standard error).
+  /// A policy named on the command line, or a clear failure.
+  static func policy(_ name: String) -> PolicyID {
+    guard let id = PolicyID(rawValue: name) else {
+      fail("--policy must be one of \(Policies.names), got '\(name)'")
+    }
+    return id
+  }
+
+  /// `scenario` under the policy `name`, or a clear failure when it cannot run there.
+  static func scenario(_ scenario: Scenario, under name: String, file: String) -> Scenario {
+    let moved = scenario.under(policy(name))
+    if let violation = moved.violation {
+      fail("\(file): under --policy \(name): \(moved.message(violation))")
+    }
+    return moved
+  }
+
   static func trace(_ path: String, partial: Bool) -> Trace {
     do {
       let trace = try TraceReader.read(path: path, partial: partial)
