@@ -48,5 +48,11 @@ struct CompareLiveTests {
 
 /// Whether the binary has the `compare` command (its parser is another part of the program).
 enum CompareCommand {
-  static var available: Bool { (try? Harness.kvscope(["compare", "--help"]).status) == 0 }
+  static var available: Bool {
+    // `kvscope compare --help` would be the default command's help: look in the list of subcommands.
+    let help = (try? Harness.kvscope(["--help"]).stdout) ?? ""
+    return help.split(separator: "\n").contains {
+      $0.hasPrefix("  ") && $0.split(separator: " ").first == "compare"
+    }
+  }
 }
