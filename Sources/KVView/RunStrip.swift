@@ -118,6 +118,11 @@ struct RunStrip {
     return (rows, bucket)
   }
 
+  /// The sparkline levels, lowest first.
+  static func levels(_ g: Glyphs) -> [Character] {
+    g.unicode ? Array("▁▂▃▄▅▆▇█") : Array("_.-=#")
+  }
+
   /// The glyph for `value` of `peak`: blank for 0, else one of the levels (the highest for the peak).
   static func glyph(_ value: Int, peak: Int, levels: [Character]) -> Character {
     guard value > 0, peak > 0 else { return " " }

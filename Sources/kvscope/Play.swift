@@ -37,14 +37,10 @@ struct Play: ParsableCommand {
 enum LiveSession {
   static func run(_ controller: LiveController, display: DisplayOptions, record: String? = nil) throws {
     // The terminal first: without one, no trace file is created.
-    let terminal: Terminal
-    do {
-      terminal = try Terminal.open(noColor: display.noColor)
-    } catch {
-      Input.fail(
-        "\(error); the live view needs a terminal. Use `kvscope check FILE` for a summary or `kvscope frame FILE --step N` for the screen as text."
-      )
-    }
+    let terminal = ViewTerminal.open(
+      display: display, view: "the live view",
+      instead:
+        "Use `kvscope check FILE` for a summary or `kvscope frame FILE --step N` for the screen as text.")
     var controller = controller
     let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
     // However the loop ends: finish an open trace, restore the terminal, and only then say where the
@@ -64,7 +60,7 @@ enum LiveSession {
         Input.fail("\(error)")
       }
     }
-    controller.view.unicode = terminal.unicode && !display.ascii
+    controller.view.unicode = display.unicode(on: terminal)
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
       let timeout = controller.view.playing ? max(1, 1000 / controller.view.speed) : -1
@@ -201,4 +197,20 @@ struct DisplayOptions: ParsableArguments {
 
   @Flag(help: "Draw with ASCII characters only (automatic when the locale is not UTF-8).")
   var ascii = false
+
+  /// Whether a view on `terminal` may draw Unicode: the locale allows it and `--ascii` is not given.
+  func unicode(on terminal: Terminal) -> Bool { terminal.unicode && !ascii }
+}
+
+/// The terminal of a full-screen view (the live view, the compare view).
+enum ViewTerminal {
+  /// Opens the terminal with the display options, or exits with status 2 saying that `view` needs a
+  /// terminal and what to use `instead`.
+  static func open(display: DisplayOptions, view: String, instead: String) -> Terminal {
+    do {
+      return try Terminal.open(noColor: display.noColor)
+    } catch {
+      Input.fail("\(error); \(view) needs a terminal. \(instead)")
+    }
+  }
 }

@@ -166,7 +166,12 @@ struct FramesPanel: Panel {
     var title = "page frames: \(Fmt.grouped(pool.count)) x \(state.pageSize) slots"
     if let layout, layout.framesPerCell > 1 { title += ", overview" }
     grid.box(rect, title: title, focused: view.focus == .frames, glyphs: g)
-    if let layout { drawFrames(&grid, in: rect.inner, layout: layout) }
+    drawContents(into: &grid, in: rect.inner)
+  }
+
+  /// Draws the frames without the box, in the top of `rect` (the compare view's columns).
+  func drawContents(into grid: inout Grid, in rect: Rect) {
+    if let layout { drawFrames(&grid, in: rect, layout: layout) }
   }
 
   private func drawFrames(_ grid: inout Grid, in rect: Rect, layout: FramesLayout) {

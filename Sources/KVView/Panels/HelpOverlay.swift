@@ -1,23 +1,47 @@
-/// The help overlay, centered on the screen: the key map's rows in one or two columns, its notes, the
+/// The help overlay, centered on the screen: a key table's rows in one or two columns, its notes, the
 /// `:` commands and the scenario's description.
 struct HelpOverlay: Panel {
+  /// The rows of the key table: the keys, what they do.
+  let keyRows: [(keys: String, action: String)]
+  /// Sentences under the key table.
+  let notes: [String]
+  /// The `:` commands, or nil for a view without a command line.
+  let commands: String?
   /// The scenario's description, shown under the commands when it is not empty.
   let description: String
   let g: Glyphs
+
+  /// The live view's help: its key map and its `:` commands.
+  init(description: String, g: Glyphs) {
+    var keyRows: [(keys: String, action: String)] = []
+    var notes: [String] = []
+    for entry in KeyMap.entries {
+      switch entry.help {
+      case .row(let keys, let action): keyRows.append((keys, action))
+      case .note(let text): notes.append(text)
+      }
+    }
+    self.init(keyRows: keyRows, notes: notes, commands: CommandParser.usage, description: description, g: g)
+  }
+
+  init(
+    keyRows: [(keys: String, action: String)], notes: [String], commands: String?, description: String,
+    g: Glyphs
+  ) {
+    self.keyRows = keyRows
+    self.notes = notes
+    self.commands = commands
+    self.description = description
+    self.g = g
+  }
 
   func draw(into grid: inout Grid, in rect: Rect) {
     let width = rect.width
     let height = rect.height
     let boxWidth = min(width - 2, 96)
     let innerWidth = boxWidth - 4
-    var rows: [(String, String)] = []
-    var notes: [String] = []
-    for entry in KeyMap.entries {
-      switch entry.help {
-      case .row(let keys, let action): rows.append((asciiKeys(keys), asciiKeys(action)))
-      case .note(let text): notes.append(asciiKeys(text))
-      }
-    }
+    let rows = keyRows.map { (asciiKeys($0.keys), asciiKeys($0.action)) }
+    let notes = notes.map(asciiKeys)
     let keyWidth = rows.map { $0.0.count }.max() ?? 0
     let columnWidth = keyWidth + 2 + (rows.map { $0.1.count }.max() ?? 0)
     let columns = innerWidth >= columnWidth * 2 + 2 ? 2 : 1
@@ -36,9 +60,11 @@ struct HelpOverlay: Panel {
       body.append((text, TextStyle(.normal)))
     }
     for note in notes { body.append((note, TextStyle(.dim))) }
-    body.append(("", TextStyle()))
-    for line in Fmt.wrap(CommandParser.usage, width: innerWidth, indent: 2) {
-      body.append((line, TextStyle(.accent)))
+    if let commands {
+      body.append(("", TextStyle()))
+      for line in Fmt.wrap(commands, width: innerWidth, indent: 2) {
+        body.append((line, TextStyle(.accent)))
+      }
     }
     let description = description.trimmingSpaces
     if !description.isEmpty {

@@ -12,6 +12,12 @@ struct HintBar: Panel {
     self.g = g
   }
 
+  /// A bar of `hints` in this order (another view's key table).
+  init(hints: [Hint], g: Glyphs) {
+    self.hints = hints
+    self.g = g
+  }
+
   func draw(into grid: inout Grid, in rect: Rect) {
     guard !rect.isEmpty else { return }
     let texts = hints.map(drawn)

@@ -33,7 +33,7 @@ struct RunStripPanel: Panel {
     if bucket > 1 { title += ", 1 cell = max of \(Fmt.grouped(bucket))" }
     title += rows.count > 1 ? "  (:iter N jumps, { } preemptions)" : "  (:iter N jumps)"
     grid.box(rect, title: Fmt.clip(title, rect.width - 4, ellipsis: g.ellipsis), focused: false, glyphs: g)
-    let levels: [Character] = g.unicode ? Array("▁▂▃▄▅▆▇█") : Array("_.-=#")
+    let levels = RunStrip.levels(g)
     let sparkX = inner.x + labelWidth
     for (i, row) in rows.enumerated() where i < inner.height - 1 {
       let y = inner.y + i
