@@ -1,33 +1,60 @@
 import KVEngine
 
-extension Scenario {
-  /// What a run decided in one iteration, for a comparison: `admits A, B (3 hit pages); preempts D`,
-  /// `admits nothing after a preemption`, `nothing`. With `withBlocks`, the blocks it handed out too.
-  public func reason(_ facts: IterationFacts, withBlocks: Bool = false) -> String {
-    func ids(_ rs: [Int]) -> String {
-      rs.map { $0 < requests.count ? requests[$0].id : "#\($0)" }.joined(separator: ", ")
+/// What each run decided in an iteration where the runs differ, as sentences: "admits C (1 hit page)",
+/// "admits nothing after a preemption; preempts D", "takes blocks 3, 4 for C" when only the blocks
+/// differ, "nothing" when the run decided nothing, "has ended".
+extension Comparison {
+  /// One sentence per run of `divergence`, without the run's label.
+  public func sentences(_ divergence: Divergence) -> [String] {
+    let facts = divergence.facts
+    let decisions = facts.map { $0.normalized(withBlocks: false) }
+    let onlyBlocks = decisions.allSatisfy { $0 == decisions[0] }
+    let withHits = facts.contains { f in f.admitted.contains { (f.hits[$0] ?? 0) > 0 } }
+    return facts.indices.map { i in
+      let run = runs[i]
+      if divergence.iteration >= run.facts.count { return "has ended" }
+      return Self.sentence(facts[i], names: run.final, withHits: withHits, withBlocks: onlyBlocks)
     }
+  }
+
+  /// The decisions of one run's iteration: admissions, preemptions, finishes, and the blocks taken
+  /// when `withBlocks`; hit pages of the admissions when `withHits`.
+  public static func sentence(_ facts: IterationFacts, names: EngineState, withHits: Bool, withBlocks: Bool)
+    -> String
+  {
     var parts: [String] = []
     if !facts.admitted.isEmpty {
-      let hits = facts.admitted.reduce(0) { $0 + (facts.hits[$1] ?? 0) }
-      parts.append(
-        "admits \(ids(facts.admitted))" + (hits > 0 ? " (\(hits) hit page\(hits == 1 ? "" : "s"))" : ""))
+      var text = "admits " + list(facts.admitted, names)
+      if withHits {
+        let pages = facts.admitted.reduce(0) { $0 + (facts.hits[$1] ?? 0) }
+        text += " (\(pages) hit page\(pages == 1 ? "" : "s"))"
+      }
+      parts.append(text)
     } else if facts.admissionSkipped {
       parts.append("admits nothing after a preemption")
     }
-    if !facts.preempted.isEmpty { parts.append("preempts \(ids(facts.preempted))") }
-    if !facts.finished.isEmpty { parts.append("finishes \(ids(facts.finished))") }
-    if withBlocks {
-      var byRequest: [(Int, [Int])] = []
-      for block in facts.blocks {
-        if let last = byRequest.indices.last, byRequest[last].0 == block.request {
-          byRequest[last].1.append(block.frame)
-        } else {
-          byRequest.append((block.request, [block.frame]))
-        }
-      }
-      for (r, frames) in byRequest { parts.append("gives \(ids([r])) \(Text.list(frames))") }
-    }
+    if !facts.preempted.isEmpty { parts.append("preempts " + list(facts.preempted, names)) }
+    if !facts.finished.isEmpty { parts.append("finishes " + list(facts.finished, names)) }
+    if withBlocks && !facts.blocks.isEmpty { parts.append(blocksText(facts.blocks, names)) }
     return parts.isEmpty ? "nothing" : parts.joined(separator: "; ")
+  }
+
+  /// `takes blocks 3, 4 for C, 5 for D`, requests in the order they first took a block.
+  private static func blocksText(_ blocks: [BlockChoice], _ names: EngineState) -> String {
+    var order: [Int] = []
+    var frames: [Int: [Int]] = [:]
+    for block in blocks {
+      if frames[block.request] == nil { order.append(block.request) }
+      frames[block.request, default: []].append(block.frame)
+    }
+    let pieces = order.map { r in
+      (frames[r] ?? []).map(String.init).joined(separator: ", ") + " for " + names.name(r)
+    }
+    let count = blocks.count
+    return "takes block\(count == 1 ? "" : "s") " + pieces.joined(separator: ", ")
+  }
+
+  private static func list(_ requests: [Int], _ names: EngineState) -> String {
+    requests.map(names.name).joined(separator: ", ")
   }
 }

@@ -3,6 +3,7 @@ import Foundation
 import KVEngine
 import KVScenario
 import KVText
+import KVView
 
 /// `kvscope compare FILE --policy A --policy B`, or `kvscope compare A.yaml B.yaml`: the same requests
 /// in several runs, and where they part ways.
@@ -39,6 +40,14 @@ struct Compare: ParsableCommand {
     let ran = runs.compactMap(\.record)
     let comparison = Comparison(runs: ran)
     let labels = runs.filter { $0.record != nil }.map(\.label)
+    if !json && !table && isatty(STDOUT_FILENO) == 1 && ran.count >= 2 {
+      for run in runs where run.error != nil { Input.warn("\(run.label) did not run: \(run.error!)") }
+      let shown = runs.filter { $0.record != nil }
+      let timelines = shown.map { Timeline(scenario: $0.scenario) }
+      try ComparePlay.run(
+        CompareController(comparison: comparison, timelines: timelines, labels: labels), display: display)
+      return
+    }
     var output = OutputBuffer()
     if json {
       output.write(JSONText.line(CompareReport(runs: runs, comparison: comparison, labels: labels)))
@@ -212,9 +221,7 @@ struct CompareReport: Encodable {
     divergences = comparison.divergences.prefix(1_000).map { divergence in
       Divergence(
         iteration: divergence.iteration,
-        runs: zip(comparison.runs, divergence.facts).map { run, facts in
-          run.scenario.reason(facts, withBlocks: comparison.comparesBlocks)
-        })
+        runs: comparison.sentences(divergence))
     }
   }
 
@@ -265,8 +272,8 @@ struct CompareReport: Encodable {
       lines.append(
         "first divergence at iteration \(first.iteration) (\(comparison.divergences.count) iterations differ):"
       )
-      for (label, (run, facts)) in zip(labels, zip(comparison.runs, first.facts)) {
-        lines.append("  \(label): \(run.scenario.reason(facts, withBlocks: comparison.comparesBlocks))")
+      for (label, sentence) in zip(labels, comparison.sentences(first)) {
+        lines.append("  \(label): \(sentence)")
       }
     } else if comparison.runs.count >= 2 {
       lines.append("no divergence: the runs decide the same at every iteration")

@@ -15,7 +15,7 @@ struct CompareCommandTests {
     #expect(lines.contains { $0.hasPrefix("preemptions") && $0.hasSuffix(" 1                0") })
     #expect(lines.contains("first divergence at iteration 0 (4 iterations differ):"))
     #expect(lines.contains("  vllm-v1: admits A, B (1 hit page)"))
-    #expect(lines.contains("  nano-vllm: admits A, B"))
+    #expect(lines.contains("  nano-vllm: admits A, B (0 hit pages)"))
   }
 
   @Test func jsonCarriesCheckTotalsAndDivergences() throws {

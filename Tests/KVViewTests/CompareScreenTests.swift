@@ -2,6 +2,7 @@ import Testing
 
 @testable import KVEngine
 @testable import KVView
+import KVText
 
 /// The compare view: runs of `scenarios/vllm-v1-walkthrough.yaml`'s requests under vllm-v1 and
 /// nano-vllm, side by side.
@@ -76,7 +77,7 @@ struct CompareScreenTests {
   @Test func divergenceSentences() {
     let controller = CompareFixtures.controller()
     let comparison = controller.comparison
-    let sentences = comparison.divergences.map { DivergenceText.sentences($0, comparison: comparison) }
+    let sentences = comparison.divergences.map { comparison.sentences($0) }
     #expect(sentences.first == ["admits A, B (1 hit page)", "admits A, B (0 hit pages)"])
     #expect(
       sentences.contains([
@@ -89,10 +90,10 @@ struct CompareScreenTests {
     ]
     let names = comparison.runs[0].final
     #expect(
-      DivergenceText.sentence(facts, names: names, withHits: false, withBlocks: true)
+      Comparison.sentence(facts, names: names, withHits: false, withBlocks: true)
         == "takes blocks 3, 4 for C, 5 for D")
     #expect(
-      DivergenceText.sentence(IterationFacts(), names: names, withHits: false, withBlocks: true) == "nothing")
+      Comparison.sentence(IterationFacts(), names: names, withHits: false, withBlocks: true) == "nothing")
   }
 }
 

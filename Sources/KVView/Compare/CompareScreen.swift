@@ -45,7 +45,7 @@ struct CompareLayout {
 
     let barHeight = DivergenceBar.height(runs: runs)
     let lines = controller.divergenceIndex.map { index in
-      Array(zip(controller.labels, DivergenceText.sentences(divergences[index], comparison: comparison)))
+      Array(zip(controller.labels, comparison.sentences(divergences[index])))
         .map { (label: $0.0, text: $0.1) }
     }
     let bar = DivergenceBar(
