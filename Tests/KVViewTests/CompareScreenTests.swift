@@ -1,8 +1,8 @@
+import KVText
 import Testing
 
 @testable import KVEngine
 @testable import KVView
-import KVText
 
 /// The compare view: runs of `scenarios/vllm-v1-walkthrough.yaml`'s requests under vllm-v1 and
 /// nano-vllm, side by side.
