@@ -6,6 +6,21 @@ import KVText
 /// the cumulative counts). Downsampled to the width: each cell is the maximum over a bucket of
 /// iterations. O(iterations) per render, never O(frames).
 struct RunStrip {
+  /// Draws the caret `^` under column `column` of the sparklines that start at `sparkX`, with
+  /// `iter N` beside it (on its left when the right has no room).
+  static func drawCaret(
+    _ grid: inout Grid, in inner: Rect, sparkX: Int, column: Int, y: Int, iteration: Int
+  ) {
+    let label = "iter \(Fmt.grouped(iteration))"
+    let x = sparkX + column
+    grid.set("^", x: x, y: y, style: TextStyle(.selected, bold: true))
+    if column + 2 + label.count <= inner.maxX - sparkX {
+      grid.put(label, x: x + 2, y: y, in: inner, style: TextStyle(.selected))
+    } else {
+      grid.put(label, x: x - 1 - label.count, y: y, in: inner, style: TextStyle(.selected))
+    }
+  }
+
   struct Row {
     var label: String
     var cells: [Int]

@@ -124,15 +124,7 @@ struct CompareStrip: Panel {
     }
     // The caret under the current iteration's cell, with its number beside it.
     let column = min(sparkWidth - 1, max(0, iteration) / bucket * scale)
-    let caretY = inner.maxY - 1
-    let label = "iter \(Fmt.grouped(iteration))"
-    let x = sparkX + column
-    grid.set("^", x: x, y: caretY, style: TextStyle(.selected, bold: true))
-    if column + 2 + label.count <= inner.maxX - sparkX {
-      grid.put(label, x: x + 2, y: caretY, in: inner, style: TextStyle(.selected))
-    } else {
-      grid.put(label, x: x - 1 - label.count, y: caretY, in: inner, style: TextStyle(.selected))
-    }
+    RunStrip.drawCaret(&grid, in: inner, sparkX: sparkX, column: column, y: inner.maxY - 1, iteration: iteration)
   }
 
   /// The peak, or the total of preemptions.

@@ -52,13 +52,6 @@ struct RunStripPanel: Panel {
     let k = RunStrip.sampleIndex(timeline, step: step)
     let column = min(sparkWidth - 1, k / bucket)
     let y = inner.y + min(rows.count, inner.height - 1)
-    let label = "iter \(Fmt.grouped(iteration))"
-    let x = sparkX + column
-    grid.set("^", x: x, y: y, style: TextStyle(.selected, bold: true))
-    if column + 2 + label.count <= inner.maxX - sparkX {
-      grid.put(label, x: x + 2, y: y, in: inner, style: TextStyle(.selected))
-    } else {
-      grid.put(label, x: x - 1 - label.count, y: y, in: inner, style: TextStyle(.selected))
-    }
+    RunStrip.drawCaret(&grid, in: inner, sparkX: sparkX, column: column, y: y, iteration: iteration)
   }
 }
