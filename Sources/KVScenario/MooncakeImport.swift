@@ -109,6 +109,15 @@ public struct MooncakeImportOptions: Sendable, Equatable {
   public var maxIterations = Scenario.defaultMaxIterations
   /// The scenario's name; a default names the trace file.
   public var name: String?
+  /// What the records came from, for the scenario's name and description.
+  public var sourceKind = SourceKind.mooncake
+
+  /// What an import reads.
+  public enum SourceKind: String, Sendable {
+    case mooncake = "Mooncake trace"
+    case requestLog = "request log"
+  }
+
   /// Leave out requests whose prompt is longer than the whole pool instead of failing.
   public var skipOversized = false
 
@@ -313,23 +322,35 @@ public enum MooncakeImporter {
     let start = slice.map(\.timestamp).min()!
     var seen = Set<Int>()
     var repeated = 0
-    let requests = slice.map { record in
+    // Ids name the line; rows of one line (a benchmark result's arrays) are told apart by their index.
+    let lineCounts = Dictionary(grouping: slice, by: \.line).mapValues(\.count)
+    var seenOnLine: [Int: Int] = [:]
+    let ids = slice.map { record -> String in
+      guard lineCounts[record.line, default: 0] > 1 else { return "r\(record.line)" }
+      seenOnLine[record.line, default: 0] += 1
+      return "r\(record.line).\(seenOnLine[record.line]!)"
+    }
+    let requests = slice.enumerated().map { index, record in
       for id in record.hashIDs where !seen.insert(id).inserted { repeated += 1 }
       let arrive = Int(((record.timestamp - start) / options.iterationMs).rounded(.down))
-      return RequestSpec(
-        id: "r\(record.line)", arrive: arrive,
-        prompt: .blocks(ids: record.hashIDs, blockSize: blockSize, length: record.inputLength),
-        output: record.outputLength)
+      // Without hash ids (a plain request log) every prompt is distinct.
+      let prompt: Prompt =
+        record.hashIDs.isEmpty && record.inputLength > 0
+        ? .length(record.inputLength)
+        : .blocks(ids: record.hashIDs, blockSize: blockSize, length: record.inputLength)
+      return RequestSpec(id: ids[index], arrive: arrive, prompt: prompt, output: record.outputLength)
     }
     let base = URL(fileURLWithPath: source).lastPathComponent
     let lines = slice.map(\.line)
     let description =
-      "Imported from the Mooncake trace \(base), lines \(lines.first!)-\(lines.last!) (\(slice.count) requests). "
+      "Imported from the \(options.sourceKind.rawValue) \(base), lines \(lines.first!)-\(lines.last!) (\(slice.count) requests). "
       + "A request arrives at iteration floor((timestamp - \(format(start)) ms) / \(format(options.iterationMs)) ms); "
-      + "its prompt is its hash_ids as blocks of \(blockSize) tokens, so equal ids give equal tokens and prefix hits."
+      + (slice.contains { !$0.hashIDs.isEmpty }
+        ? "its prompt is its hash_ids as blocks of \(blockSize) tokens, so equal ids give equal tokens and prefix hits."
+        : "every prompt is distinct (no hash ids).")
     let scenario = Scenario(
       name: options.name
-        ?? "mooncake \(URL(fileURLWithPath: base).deletingPathExtension().lastPathComponent) (\(slice.count) requests)",
+        ?? "\(options.sourceKind == .mooncake ? "mooncake" : "requests") \(URL(fileURLWithPath: base).deletingPathExtension().lastPathComponent) (\(slice.count) requests)",
       description: description,
       cache: CacheConfig(pages: options.pages, pageSize: options.pageSize),
       scheduler: SchedulerConfig(

@@ -124,7 +124,8 @@ struct CompareStrip: Panel {
     }
     // The caret under the current iteration's cell, with its number beside it.
     let column = min(sparkWidth - 1, max(0, iteration) / bucket * scale)
-    RunStrip.drawCaret(&grid, in: inner, sparkX: sparkX, column: column, y: inner.maxY - 1, iteration: iteration)
+    RunStrip.drawCaret(
+      &grid, in: inner, sparkX: sparkX, column: column, y: inner.maxY - 1, iteration: iteration)
   }
 
   /// The peak, or the total of preemptions.
