@@ -13,7 +13,9 @@ struct KVScope: ParsableCommand {
       Exit status: 0 ok, 1 findings (check) or a disagreement (replay --verify), 2 bad input.
       """,
     version: version,
-    subcommands: [Play.self, Check.self, Compare.self, Frame.self, Bench.self, Replay.self, Import.self],
+    subcommands: [
+      Play.self, Check.self, Compare.self, Frame.self, Bench.self, Replay.self, Import.self, Events.self,
+    ],
     defaultSubcommand: Play.self
   )
 }
