@@ -79,7 +79,7 @@ def max_model_len_for(workload):
     return max(workload["pages"] * workload["page_size"], longest + 1)
 
 
-def build_scheduler(workload):
+def build_scheduler(workload, hash_algo=None, kv_events=False):
     """The engine objects for a workload. Only the workload's knobs are set; every other
     setting keeps vLLM 0.33.0's default (chunked prefill on, FCFS, scheduler_reserve_full_isl
     True, long_prefill_token_threshold 0, watermark 0, sha256 block hashes)."""
@@ -94,8 +94,13 @@ def build_scheduler(workload):
         is_encoder_decoder=False,
     )
     cache_cfg = CacheConfig(block_size=B, enable_prefix_caching=bool(workload["prefix_cache"]))
+    if hash_algo is not None:
+        cache_cfg.prefix_caching_hash_algo = hash_algo
     vllm_config = VllmConfig(model_config=_model_config(max_model_len),
                              scheduler_config=sched_cfg, cache_config=cache_cfg)
+    if kv_events:
+        from vllm.config.kv_events import KVEventsConfig
+        vllm_config.kv_events_config = KVEventsConfig(enable_kv_cache_events=True, publisher="null")
     vllm_config.cache_config.num_gpu_blocks = workload["pages"]
     kv_cache_config = KVCacheConfig(
         num_blocks=workload["pages"],
