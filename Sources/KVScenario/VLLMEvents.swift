@@ -340,3 +340,22 @@ extension VLLMEvents {
     return nil
   }
 }
+
+extension VLLMEvents {
+  /// The blocks held in the prefix cache after each batch of a stream: stored minus removed, counted
+  /// (vLLM keeps equal blocks apart, so a hash may be resident twice). Index = batch.
+  public static func residentSets(_ batches: [RecordedBatch]) -> [[String: Int]] {
+    var resident: [String: Int] = [:]
+    var sets: [[String: Int]] = []
+    for batch in batches {
+      if batch.cleared { resident = [:] }
+      for hash in batch.removed {
+        resident[hash, default: 0] -= 1
+        if resident[hash] == 0 { resident[hash] = nil }
+      }
+      for hash in batch.stored { resident[hash, default: 0] += 1 }
+      sets.append(resident)
+    }
+    return sets
+  }
+}

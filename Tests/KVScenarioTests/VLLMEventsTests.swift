@@ -4,6 +4,21 @@ import Testing
 
 @testable import KVScenario
 
+/// `scenarios/vllm-v1-walkthrough.yaml`, built in code.
+enum EngineWalkthrough {
+  static let vllm = Scenario(
+    name: "vLLM v1 walkthrough", cache: CacheConfig(pages: 8, pageSize: 4),
+    scheduler: SchedulerConfig(policy: .vllmV1, maxBatch: 4, prefixCache: true, maxBatchedTokens: 16),
+    requests: [
+      RequestSpec(id: "A", prompt: .tokens([1, 2, 3, 4, 5, 6, 7, 8]), output: 2),
+      RequestSpec(id: "B", prompt: .tokens([1, 2, 3, 4, 5, 6, 7, 8]), output: 2),
+      RequestSpec(id: "C", arrive: 2, prompt: .length(5), output: 9),
+      RequestSpec(id: "D", arrive: 2, prompt: .length(5), output: 9),
+      RequestSpec(id: "E", arrive: 3, prompt: .tokens([1, 2, 3, 4, 9]), output: 2),
+      RequestSpec(id: "F", arrive: 10, prompt: .length(4), output: 1),
+    ])
+}
+
 /// vLLM's KV cache events from a `vllm-v1` run: hashes, batches, reading back and diffing.
 @Suite("vLLM KV events")
 struct VLLMEventsTests {
@@ -60,6 +75,42 @@ struct VLLMEventsTests {
       "[0, [[\"BlockStored\", [9561501211280363793, 15292913576410714033], null, [1,2,3,4,5,6,7,8], 4, null, \"GPU\"]], null]"
     let other = try VLLMEvents.read(Data(positional.utf8), file: "p")
     #expect(other[0].stored == read[0].stored && other[0].parents == read[0].parents)
+  }
+
+  @Test("read back, the stream's resident set equals the run's cached blocks at every batch")
+  func residentSetRoundTrip() throws {
+    for scenario in [Self.scenario, EngineWalkthrough.vllm] {
+      let batches = VLLMEvents.batches(scenario)
+      let read = try VLLMEvents.read(
+        Data(batches.map(VLLMEvents.line).joined(separator: "\n").utf8), file: "e")
+      let sets = VLLMEvents.residentSets(read)
+      // The run's cached frames at the end of each iteration, as the hashes events carry.
+      var state = EngineState(scenario: scenario)
+      var ends: [EngineState] = []
+      var previous = state
+      state.run(
+        to: Int.max,
+        observe: { step in
+          while ends.count < step.iteration { ends.append(previous) }
+          previous = step
+        })
+      for (batch, resident) in zip(batches, sets) {
+        let end = ends[batch.step]
+        var cached: [String: Int] = [:]
+        for frame in end.pool.cached.keys {
+          let page = end.pool.cached[frame]!
+          let spec = end.requests[Int(page.request)].spec
+          var hash: BlockHash?
+          for p in 0...Int(page.page) {
+            let size = scenario.cache.pageSize
+            let tokens = (p * size..<((p + 1) * size)).map { Int(spec.token(at: $0)) }
+            hash = BlockHash.of(tokens: tokens, parent: hash)
+          }
+          cached[String(hash!.external), default: 0] += 1
+        }
+        #expect(resident == cached, "batch at iteration \(batch.step)")
+      }
+    }
   }
 
   @Test("diff names the first batch that differs")
