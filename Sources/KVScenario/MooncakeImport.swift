@@ -313,13 +313,28 @@ public enum MooncakeImporter {
     let start = slice.map(\.timestamp).min()!
     var seen = Set<Int>()
     var repeated = 0
-    let requests = slice.map { record in
+    var requests: [RequestSpec] = []
+    requests.reserveCapacity(slice.count)
+    for record in slice {
       for id in record.hashIDs where !seen.insert(id).inserted { repeated += 1 }
-      let arrive = Int(((record.timestamp - start) / options.iterationMs).rounded(.down))
-      return RequestSpec(
-        id: "r\(record.line)", arrive: arrive,
-        prompt: .blocks(ids: record.hashIDs, blockSize: blockSize, length: record.inputLength),
-        output: record.outputLength)
+      let iteration = ((record.timestamp - start) / options.iterationMs).rounded(.down)
+      guard iteration <= Double(Scenario.maxIteration) else {
+        throw ScenarioError(
+          file: source, line: record.line, key: "timestamp",
+          message:
+            "arrives at iteration \(format(iteration)), after the last allowed (\(Scenario.maxIteration)); use a larger --iteration-ms"
+        )
+      }
+      guard record.outputLength <= Scenario.maxOutput else {
+        throw ScenarioError(
+          file: source, line: record.line, key: "output_length",
+          message: "must be between 0 and \(Scenario.maxOutput), got \(record.outputLength)")
+      }
+      requests.append(
+        RequestSpec(
+          id: "r\(record.line)", arrive: Int(iteration),
+          prompt: .blocks(ids: record.hashIDs, blockSize: blockSize, length: record.inputLength),
+          output: record.outputLength))
     }
     let base = URL(fileURLWithPath: source).lastPathComponent
     let lines = slice.map(\.line)

@@ -259,6 +259,13 @@ private struct Reader {
     }
   }
 
+  /// An integer from 0 to `limit`: a negative one is `must be at least 0`, a larger one names the range.
+  func count(_ node: Node, _ path: String, upTo limit: Int) throws(ScenarioError) -> Int {
+    let value = try int(node, path, 0...Int.max)
+    guard value <= limit else { throw error(node, path, "must be between 0 and \(limit), got \(value)") }
+    return value
+  }
+
   func bool(_ node: Node, _ path: String) throws(ScenarioError) -> Bool {
     if case .scalar(let scalar) = node, Self.tagName(node) == .bool {
       switch scalar.string.lowercased() {
@@ -462,7 +469,7 @@ private struct Reader {
       firstLine[id] = idNode.mark?.line ?? 0
       let arrive =
         try request["arrive"].map { (node) throws(ScenarioError) in
-          try int(node, request.path("arrive"), 0...Int.max)
+          try count(node, request.path("arrive"), upTo: Scenario.maxIteration)
         } ?? 0
       let promptNode = try required(request, "prompt")
       let prompt = try self.prompt(promptNode, request.path("prompt"))
@@ -473,7 +480,7 @@ private struct Reader {
             + "(\(cache.pages) pages x \(cache.pageSize) = \(poolTokens) tokens)")
       }
       let outputNode = try required(request, "output")
-      let output = try int(outputNode, request.path("output"), 0...Int.max)
+      let output = try count(outputNode, request.path("output"), upTo: Scenario.maxOutput)
       let spec = RequestSpec(id: id, arrive: arrive, prompt: prompt, output: output)
       if let violation = limits.violation(of: spec, usablePages: usablePages, pageSize: cache.pageSize) {
         throw error(outputNode, request.path("output"), violation.message(for: spec, policy: policy))
@@ -559,7 +566,7 @@ private struct Reader {
     for (index, item) in try list(node, "events", of: "events").enumerated() {
       let path = "events[\(index)]"
       let event = try fields(item, path: path, allowed: ["at", "abort"])
-      let at = try int(required(event, "at"), event.path("at"), 0...Int.max)
+      let at = try count(required(event, "at"), event.path("at"), upTo: Scenario.maxIteration)
       guard let target = event["abort"] else {
         throw error(item, path, "needs an action; allowed: abort")
       }

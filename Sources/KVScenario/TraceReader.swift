@@ -300,6 +300,13 @@ private struct Parser {
     }
   }
 
+  /// What is wrong with a count that must lie in `0...limit`, as the scenario loader says it.
+  static func countProblem(_ value: Int, upTo limit: Int) -> String? {
+    if value < 0 { return "must be at least 0, got \(value)" }
+    if value > limit { return "must be between 0 and \(limit), got \(value)" }
+    return nil
+  }
+
   func action(_ json: TraceActionJSON, _ number: Int, scenario: Scenario, ids: Set<String>)
     throws(ScenarioError) -> UserAction
   {
@@ -332,11 +339,11 @@ private struct Parser {
       throw error(number, "a request with id `\(add.id)` exists already", key: "action.add.id")
     }
     let arrive = add.arrive ?? 0
-    guard arrive >= 0 else {
-      throw error(number, "must be at least 0, got \(arrive)", key: "action.add.arrive")
+    if let problem = Self.countProblem(arrive, upTo: Scenario.maxIteration) {
+      throw error(number, problem, key: "action.add.arrive")
     }
-    guard add.output >= 0 else {
-      throw error(number, "must be at least 0, got \(add.output)", key: "action.add.output")
+    if let problem = Self.countProblem(add.output, upTo: Scenario.maxOutput) {
+      throw error(number, problem, key: "action.add.output")
     }
     if let problem = add.prompt.problem(poolTokens: scenario.cache.pages * scenario.cache.pageSize) {
       throw error(number, problem, key: "action.add.prompt")
