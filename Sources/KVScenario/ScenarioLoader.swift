@@ -277,12 +277,28 @@ private struct Reader {
     throw error(node, path, "expected true or false, found \(describe(node))")
   }
 
-  /// Free text: any scalar but null.
-  func text(_ node: Node, _ path: String) throws(ScenarioError) -> String {
+  /// Free text: any scalar but null, without control characters (`allowing` lists the ones let through,
+  /// such as the line breaks of a block scalar).
+  func text(_ node: Node, _ path: String, allowing allowed: Set<Unicode.Scalar> = []) throws(ScenarioError)
+    -> String
+  {
     guard case .scalar(let scalar) = node, Self.tagName(node) != .null else {
       throw error(node, path, "expected text, found \(describe(node))")
     }
+    try noControls(scalar.string, node, path, allowing: allowed)
     return scalar.string
+  }
+
+  /// Rejects control characters (C0, DEL, C1): printed raw they would drive the terminal.
+  func noControls(_ text: String, _ node: Node, _ path: String, allowing allowed: Set<Unicode.Scalar> = [])
+    throws(ScenarioError)
+  {
+    guard let bad = text.unicodeScalars.first(where: { TerminalText.isControl($0) && !allowed.contains($0) })
+    else { return }
+    throw error(
+      node, path,
+      "contains the control character \(TerminalText.name(bad)); names, descriptions and ids must be printable text"
+    )
   }
 
   /// One of the raw values of `T`.
@@ -326,7 +342,9 @@ private struct Reader {
 
     let name = try top["name"].map { (node) throws(ScenarioError) in try text(node, "name") } ?? defaultName
     let description =
-      try top["description"].map { (node) throws(ScenarioError) in try text(node, "description") } ?? ""
+      try top["description"].map { (node) throws(ScenarioError) in
+        try text(node, "description", allowing: ["\n", "\t"])
+      } ?? ""
     let cache = try cacheConfig(required(top, "cache"))
     let maxIterations =
       try top["max_iterations"].map { (node) throws(ScenarioError) in
@@ -503,6 +521,7 @@ private struct Reader {
       }
     }
     guard !scalar.string.isEmpty else { throw error(node, path, "must not be empty") }
+    try noControls(scalar.string, node, path)
     return scalar.string
   }
 

@@ -330,11 +330,20 @@ private struct Parser {
       throw error(number, "add and abort need a scheduler scenario (with `requests`)", key: "action")
     }
     if let id = json.abort {
+      if let bad = TerminalText.firstControl(in: id) {
+        throw error(number, "contains the control character \(TerminalText.name(bad))", key: "action.abort")
+      }
       guard ids.contains(id) else { throw error(number, "no request has id `\(id)`", key: "action.abort") }
       return .abort(id)
     }
     let add = json.add!
     guard !add.id.isEmpty else { throw error(number, "must not be empty", key: "action.add.id") }
+    if let bad = TerminalText.firstControl(in: add.id) {
+      throw error(
+        number,
+        "contains the control character \(TerminalText.name(bad)); names, descriptions and ids must be printable text",
+        key: "action.add.id")
+    }
     guard !ids.contains(add.id) else {
       throw error(number, "a request with id `\(add.id)` exists already", key: "action.add.id")
     }

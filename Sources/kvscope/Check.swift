@@ -209,7 +209,9 @@ struct CheckReport: Encodable {
         lines.append("  step \(finding.step): \(state.describe(finding))")
       }
     }
-    return lines.joined(separator: "\n")
+    // Names come from the file (and the file name from the command line): nothing in them drives the
+    // terminal.
+    return lines.map { TerminalText.safe($0) }.joined(separator: "\n")
   }
 
   private static func format(_ value: Double) -> String { String(format: "%.1f", value) }
