@@ -27,13 +27,21 @@ public enum ScenarioLoader {
     if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
       let size = attributes[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes)
     {
-      throw ScenarioError(file: path, message: "file is too large (\(size) bytes, at most \(maxFileBytes))")
+      throw ScenarioError(
+        file: path,
+        message:
+          "file is too large (\(size) bytes); a scenario file is at most \(maxFileBytes) bytes (64 MiB)")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ScenarioError(file: path, message: "cannot read file")
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      throw ScenarioError(file: path, message: "not utf-8 text")
+      guard let bad = UTF8Text.firstInvalid(data) else {
+        throw ScenarioError(file: path, message: "not utf-8 text")
+      }
+      throw ScenarioError(
+        file: path, line: bad.line, column: bad.column,
+        message: "not utf-8 text: byte \(UTF8Text.hex(bad.byte)) is not valid UTF-8; save the file as UTF-8")
     }
     return try parse(text, file: path)
   }
@@ -336,7 +344,7 @@ private struct Reader {
 
   func scenario(_ root: Node?) throws(ScenarioError) -> Scenario {
     guard let root, !Self.isEmpty(root) else {
-      throw ScenarioError(file: file, message: "empty scenario")
+      throw ScenarioError(file: file, message: Reader.emptyMessage)
     }
     let top = try fields(root, path: "", allowed: Self.topKeys, what: "a mapping at the top level")
 
@@ -394,6 +402,10 @@ private struct Reader {
       name: name, description: description, cache: cache, scheduler: scheduler, requests: requests,
       events: events, ops: nil, maxIterations: maxIterations)
   }
+
+  static let emptyMessage =
+    "no scenario keys: the file is empty or only comments; start from scenarios/walkthrough.yaml "
+    + "(a cache and a few requests), described in docs/scenario-format.md"
 
   /// True for a document that holds nothing, such as `---` alone.
   static func isEmpty(_ node: Node) -> Bool {
