@@ -62,6 +62,13 @@ struct Check: ParsableCommand {
         if !step.findings.isEmpty { findings += step.findings }
         if printStates { output.write(JSONText.line(StateRecord(step))) }
       })
+    if let trace = source.trace {
+      for unreached in trace.unreachedActions(after: state) {
+        Input.warn(
+          "\(file):\(unreached.line): the action at step \(unreached.step) is never reached: the run ends at step \(unreached.lastStep)"
+        )
+      }
+    }
     if json {
       output.write(JSONText.line(CheckReport(scenario: scenario, final: state, findings: findings)))
     } else if !states {
