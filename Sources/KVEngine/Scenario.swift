@@ -36,6 +36,11 @@ public struct Scenario: Sendable, Equatable {
   public static let maxPages = 4_000_000
   /// The largest page size a scenario may ask for.
   public static let maxPageSize = 65_536
+  /// The latest iteration a request may arrive at or an event may happen at: iterations stay far from
+  /// `Int.max`, so that counting them never overflows.
+  public static let maxIteration = 1_000_000_000
+  /// The most tokens a request may generate, so that prompt plus output never overflows.
+  public static let maxOutput = 1_000_000_000
 
   /// True when the scenario steps the pool directly instead of running the scheduler.
   public var isAllocatorOnly: Bool { ops != nil }

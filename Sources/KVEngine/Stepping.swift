@@ -205,6 +205,11 @@ extension EngineState {
 
     var idleUntil: Int?
     if active.isEmpty, waiting.isEmpty, let next = nextInputIteration, next > iteration {
+      // The jump counts as the idle iterations it skips: one beyond the limit ends the run there.
+      if next >= scenario.maxIterations {
+        iteration = scenario.maxIterations
+        return endRun(.iterationLimit(scenario.maxIterations))
+      }
       iteration = next
       idleUntil = next
     }

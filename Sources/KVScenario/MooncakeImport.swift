@@ -325,20 +325,35 @@ public enum MooncakeImporter {
     // Ids name the line; rows of one line (a benchmark result's arrays) are told apart by their index.
     let lineCounts = Dictionary(grouping: slice, by: \.line).mapValues(\.count)
     var seenOnLine: [Int: Int] = [:]
-    let ids = slice.map { record -> String in
-      guard lineCounts[record.line, default: 0] > 1 else { return "r\(record.line)" }
-      seenOnLine[record.line, default: 0] += 1
-      return "r\(record.line).\(seenOnLine[record.line]!)"
-    }
-    let requests = slice.enumerated().map { index, record in
+    var requests: [RequestSpec] = []
+    requests.reserveCapacity(slice.count)
+    for record in slice {
       for id in record.hashIDs where !seen.insert(id).inserted { repeated += 1 }
-      let arrive = Int(((record.timestamp - start) / options.iterationMs).rounded(.down))
+      let iteration = ((record.timestamp - start) / options.iterationMs).rounded(.down)
+      guard iteration <= Double(Scenario.maxIteration) else {
+        throw ScenarioError(
+          file: source, line: record.line, key: "timestamp",
+          message:
+            "arrives at iteration \(format(iteration)), after the last allowed (\(Scenario.maxIteration)); use a larger --iteration-ms"
+        )
+      }
+      guard record.outputLength <= Scenario.maxOutput else {
+        throw ScenarioError(
+          file: source, line: record.line, key: "output_length",
+          message: "must be between 0 and \(Scenario.maxOutput), got \(record.outputLength)")
+      }
+      var id = "r\(record.line)"
+      if lineCounts[record.line, default: 0] > 1 {
+        seenOnLine[record.line, default: 0] += 1
+        id += ".\(seenOnLine[record.line]!)"
+      }
       // Without hash ids (a plain request log) every prompt is distinct.
       let prompt: Prompt =
         record.hashIDs.isEmpty && record.inputLength > 0
         ? .length(record.inputLength)
         : .blocks(ids: record.hashIDs, blockSize: blockSize, length: record.inputLength)
-      return RequestSpec(id: ids[index], arrive: arrive, prompt: prompt, output: record.outputLength)
+      requests.append(
+        RequestSpec(id: id, arrive: Int(iteration), prompt: prompt, output: record.outputLength))
     }
     let base = URL(fileURLWithPath: source).lastPathComponent
     let lines = slice.map(\.line)

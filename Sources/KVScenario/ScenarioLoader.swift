@@ -27,13 +27,21 @@ public enum ScenarioLoader {
     if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
       let size = attributes[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes)
     {
-      throw ScenarioError(file: path, message: "file is too large (\(size) bytes, at most \(maxFileBytes))")
+      throw ScenarioError(
+        file: path,
+        message:
+          "file is too large (\(size) bytes); a scenario file is at most \(maxFileBytes) bytes (64 MiB)")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ScenarioError(file: path, message: "cannot read file")
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      throw ScenarioError(file: path, message: "not utf-8 text")
+      guard let bad = UTF8Text.firstInvalid(data) else {
+        throw ScenarioError(file: path, message: "not utf-8 text")
+      }
+      throw ScenarioError(
+        file: path, line: bad.line, column: bad.column,
+        message: "not utf-8 text: byte \(UTF8Text.hex(bad.byte)) is not valid UTF-8; save the file as UTF-8")
     }
     return try parse(text, file: path)
   }
@@ -259,6 +267,13 @@ private struct Reader {
     }
   }
 
+  /// An integer from 0 to `limit`: a negative one is `must be at least 0`, a larger one names the range.
+  func count(_ node: Node, _ path: String, upTo limit: Int) throws(ScenarioError) -> Int {
+    let value = try int(node, path, 0...Int.max)
+    guard value <= limit else { throw error(node, path, "must be between 0 and \(limit), got \(value)") }
+    return value
+  }
+
   func bool(_ node: Node, _ path: String) throws(ScenarioError) -> Bool {
     if case .scalar(let scalar) = node, Self.tagName(node) == .bool {
       switch scalar.string.lowercased() {
@@ -270,12 +285,28 @@ private struct Reader {
     throw error(node, path, "expected true or false, found \(describe(node))")
   }
 
-  /// Free text: any scalar but null.
-  func text(_ node: Node, _ path: String) throws(ScenarioError) -> String {
+  /// Free text: any scalar but null, without control characters (`allowing` lists the ones let through,
+  /// such as the line breaks of a block scalar).
+  func text(_ node: Node, _ path: String, allowing allowed: Set<Unicode.Scalar> = []) throws(ScenarioError)
+    -> String
+  {
     guard case .scalar(let scalar) = node, Self.tagName(node) != .null else {
       throw error(node, path, "expected text, found \(describe(node))")
     }
+    try noControls(scalar.string, node, path, allowing: allowed)
     return scalar.string
+  }
+
+  /// Rejects control characters (C0, DEL, C1): printed raw they would drive the terminal.
+  func noControls(_ text: String, _ node: Node, _ path: String, allowing allowed: Set<Unicode.Scalar> = [])
+    throws(ScenarioError)
+  {
+    guard let bad = text.unicodeScalars.first(where: { TerminalText.isControl($0) && !allowed.contains($0) })
+    else { return }
+    throw error(
+      node, path,
+      "contains the control character \(TerminalText.name(bad)); names, descriptions and ids must be printable text"
+    )
   }
 
   /// One of the raw values of `T`.
@@ -313,13 +344,15 @@ private struct Reader {
 
   func scenario(_ root: Node?) throws(ScenarioError) -> Scenario {
     guard let root, !Self.isEmpty(root) else {
-      throw ScenarioError(file: file, message: "empty scenario")
+      throw ScenarioError(file: file, message: Reader.emptyMessage)
     }
     let top = try fields(root, path: "", allowed: Self.topKeys, what: "a mapping at the top level")
 
     let name = try top["name"].map { (node) throws(ScenarioError) in try text(node, "name") } ?? defaultName
     let description =
-      try top["description"].map { (node) throws(ScenarioError) in try text(node, "description") } ?? ""
+      try top["description"].map { (node) throws(ScenarioError) in
+        try text(node, "description", allowing: ["\n", "\t"])
+      } ?? ""
     let cache = try cacheConfig(required(top, "cache"))
     let maxIterations =
       try top["max_iterations"].map { (node) throws(ScenarioError) in
@@ -369,6 +402,10 @@ private struct Reader {
       name: name, description: description, cache: cache, scheduler: scheduler, requests: requests,
       events: events, ops: nil, maxIterations: maxIterations)
   }
+
+  static let emptyMessage =
+    "no scenario keys: the file is empty or only comments; start from scenarios/walkthrough.yaml "
+    + "(a cache and a few requests), described in docs/scenario-format.md"
 
   /// True for a document that holds nothing, such as `---` alone.
   static func isEmpty(_ node: Node) -> Bool {
@@ -462,7 +499,7 @@ private struct Reader {
       firstLine[id] = idNode.mark?.line ?? 0
       let arrive =
         try request["arrive"].map { (node) throws(ScenarioError) in
-          try int(node, request.path("arrive"), 0...Int.max)
+          try count(node, request.path("arrive"), upTo: Scenario.maxIteration)
         } ?? 0
       let promptNode = try required(request, "prompt")
       let prompt = try self.prompt(promptNode, request.path("prompt"))
@@ -473,7 +510,7 @@ private struct Reader {
             + "(\(cache.pages) pages x \(cache.pageSize) = \(poolTokens) tokens)")
       }
       let outputNode = try required(request, "output")
-      let output = try int(outputNode, request.path("output"), 0...Int.max)
+      let output = try count(outputNode, request.path("output"), upTo: Scenario.maxOutput)
       let spec = RequestSpec(id: id, arrive: arrive, prompt: prompt, output: output)
       if let violation = limits.violation(of: spec, usablePages: usablePages, pageSize: cache.pageSize) {
         throw error(outputNode, request.path("output"), violation.message(for: spec, policy: policy))
@@ -496,6 +533,7 @@ private struct Reader {
       }
     }
     guard !scalar.string.isEmpty else { throw error(node, path, "must not be empty") }
+    try noControls(scalar.string, node, path)
     return scalar.string
   }
 
@@ -559,7 +597,7 @@ private struct Reader {
     for (index, item) in try list(node, "events", of: "events").enumerated() {
       let path = "events[\(index)]"
       let event = try fields(item, path: path, allowed: ["at", "abort"])
-      let at = try int(required(event, "at"), event.path("at"), 0...Int.max)
+      let at = try count(required(event, "at"), event.path("at"), upTo: Scenario.maxIteration)
       guard let target = event["abort"] else {
         throw error(item, path, "needs an action; allowed: abort")
       }

@@ -36,7 +36,7 @@ public enum TraceFormat {
   /// True when the file at `path` starts with a trace header (blank lines before it are skipped).
   public static func isTrace(path: String) -> Bool {
     guard let data = contents(path) else { return false }
-    var start = data.startIndex
+    var start = data.startIndex + UTF8Text.byteOrderMarkLength(data)
     while start < data.endIndex, [9, 10, 13, 32].contains(data[start]) { start += 1 }
     guard start < data.endIndex, data[start] == UInt8(ascii: "{") else { return false }
     let end = data[start...].firstIndex(of: 10) ?? data.endIndex
@@ -243,5 +243,45 @@ public struct TraceEnd: Codable, Equatable, Sendable {
     try container.encode(steps, forKey: .steps)
     try container.encode(done, forKey: .done)
     try container.encodeIfPresent(reason, forKey: .reason)
+  }
+}
+
+/// UTF-8 checks for files: a byte order mark to skip, and where the first byte that is not UTF-8 is.
+enum UTF8Text {
+  /// 3 when `bytes` start with a UTF-8 byte order mark (EF BB BF), else 0.
+  static func byteOrderMarkLength(_ bytes: some Collection<UInt8>) -> Int {
+    bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+  }
+
+  /// The first byte of `bytes` that is not part of valid UTF-8: its value, its 1-based line and its
+  /// 1-based column in Unicode scalars; nil when all of `bytes` is UTF-8.
+  static func firstInvalid(_ bytes: some Collection<UInt8>) -> (byte: UInt8, line: Int, column: Int)? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var index = bytes.startIndex
+    var line = 1
+    var column = 1
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded):
+        if encoded.count == 1 && encoded.first == 10 {
+          line += 1
+          column = 1
+        } else {
+          column += 1
+        }
+        index = bytes.index(index, offsetBy: encoded.count)
+      case .error:
+        return (bytes[index], line, column)
+      case .emptyInput:
+        return nil
+      }
+    }
+  }
+
+  /// `0xFF`.
+  static func hex(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return "0x" + (digits.count < 2 ? "0" : "") + digits
   }
 }

@@ -106,8 +106,20 @@ public enum TraceReader {
 private struct RawLine: Decodable {
   var type: String?
   var format: String?
-  var version: Int?
+  var version: Version?
   var kvscope: String?
+
+  /// The header's version as written: an integer, or anything else (a string, a fraction, a number too
+  /// large), which is reported as an unsupported version rather than as a line that is not a header.
+  enum Version: Decodable {
+    case integer(Int)
+    case other
+
+    init(from decoder: Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      self = (try? container.decode(Int.self)).map(Version.integer) ?? .other
+    }
+  }
   var step: Int?
   var action: TraceActionJSON?
 }
@@ -130,7 +142,8 @@ private struct Parser {
   func lines() -> [(number: Int, range: Range<Int>)] {
     var result: [(Int, Range<Int>)] = []
     var number = 0
-    var start = data.startIndex
+    // A byte order mark before the header is skipped, as the scenario loader skips it.
+    var start = data.startIndex + UTF8Text.byteOrderMarkLength(data)
     while start < data.endIndex {
       number += 1
       let end = data[start...].firstIndex(of: 10) ?? data.endIndex
@@ -199,6 +212,15 @@ private struct Parser {
   func header(_ number: Int, _ bytes: Data, isLast: Bool) throws(ScenarioError) -> Trace {
     let foreign =
       "not a kvscope trace: the first line must be a JSON object with \"format\": \"kvscope-trace\""
+    // A header (it names the format) with a byte that is not UTF-8 is named where the byte is; other
+    // bytes that are not UTF-8 are not a trace at all.
+    if bytes.first == UInt8(ascii: "{"), bytes.firstRange(of: Data("\"\(TraceFormat.name)\"".utf8)) != nil,
+      let bad = UTF8Text.firstInvalid(bytes)
+    {
+      throw error(
+        number, "byte \(UTF8Text.hex(bad.byte)) is not valid UTF-8; a trace is UTF-8 text", column: bad.column
+      )
+    }
     guard bytes.first == UInt8(ascii: "{"),
       let raw = try? decoder.decode(RawLine.self, from: bytes)
     else {
@@ -208,14 +230,16 @@ private struct Parser {
       throw error(number, foreign)
     }
     guard raw.format == TraceFormat.name else { throw error(number, foreign) }
-    guard let version = raw.version else {
+    guard let written = raw.version else {
       throw error(number, "header: required key `version` is missing", key: "version")
     }
-    guard TraceFormat.readableVersions.contains(version) else {
+    guard case .integer(let version) = written, TraceFormat.readableVersions.contains(version) else {
+      let span = JSONSpan.value(of: "version", in: bytes)
+      let shown = span.map { String(decoding: bytes[$0.0].prefix(40), as: UTF8.self) } ?? "?"
       throw error(
         number,
-        "trace format version \(version) is not supported; this kvscope reads versions 1 and \(TraceFormat.version)",
-        key: "version")
+        "trace format version \(shown) is not supported; this kvscope reads versions 1 and \(TraceFormat.version) (written as integers)",
+        key: "version", column: span?.1 ?? 0)
     }
     guard let (span, column) = JSONSpan.value(of: "scenario", in: bytes) else {
       throw error(number, "header: required key `scenario` is missing", key: "scenario")
@@ -300,6 +324,13 @@ private struct Parser {
     }
   }
 
+  /// What is wrong with a count that must lie in `0...limit`, as the scenario loader says it.
+  static func countProblem(_ value: Int, upTo limit: Int) -> String? {
+    if value < 0 { return "must be at least 0, got \(value)" }
+    if value > limit { return "must be between 0 and \(limit), got \(value)" }
+    return nil
+  }
+
   func action(_ json: TraceActionJSON, _ number: Int, scenario: Scenario, ids: Set<String>)
     throws(ScenarioError) -> UserAction
   {
@@ -323,20 +354,29 @@ private struct Parser {
       throw error(number, "add and abort need a scheduler scenario (with `requests`)", key: "action")
     }
     if let id = json.abort {
+      if let bad = TerminalText.firstControl(in: id) {
+        throw error(number, "contains the control character \(TerminalText.name(bad))", key: "action.abort")
+      }
       guard ids.contains(id) else { throw error(number, "no request has id `\(id)`", key: "action.abort") }
       return .abort(id)
     }
     let add = json.add!
     guard !add.id.isEmpty else { throw error(number, "must not be empty", key: "action.add.id") }
+    if let bad = TerminalText.firstControl(in: add.id) {
+      throw error(
+        number,
+        "contains the control character \(TerminalText.name(bad)); names, descriptions and ids must be printable text",
+        key: "action.add.id")
+    }
     guard !ids.contains(add.id) else {
       throw error(number, "a request with id `\(add.id)` exists already", key: "action.add.id")
     }
     let arrive = add.arrive ?? 0
-    guard arrive >= 0 else {
-      throw error(number, "must be at least 0, got \(arrive)", key: "action.add.arrive")
+    if let problem = Self.countProblem(arrive, upTo: Scenario.maxIteration) {
+      throw error(number, problem, key: "action.add.arrive")
     }
-    guard add.output >= 0 else {
-      throw error(number, "must be at least 0, got \(add.output)", key: "action.add.output")
+    if let problem = Self.countProblem(add.output, upTo: Scenario.maxOutput) {
+      throw error(number, problem, key: "action.add.output")
     }
     if let problem = add.prompt.problem(poolTokens: scenario.cache.pages * scenario.cache.pageSize) {
       throw error(number, problem, key: "action.add.prompt")

@@ -48,6 +48,12 @@ public enum TraceVerifier {
         trace: "step \(expected.step) happens",
         engine: "the run ended at step \(state.step) (\(reason(state)))")
     }
+    if let unreached = trace.unreachedActions(after: state).first {
+      return .mismatch(
+        line: unreached.line, step: unreached.step, field: "action",
+        trace: "an action runs after step \(unreached.step)",
+        engine: "that step is never reached: the run ends at step \(unreached.lastStep)")
+    }
     if let end = trace.end {
       var next = state
       if let action = trace.actions[next.step] { next.enqueue(action) }
@@ -71,4 +77,24 @@ public enum TraceVerifier {
   }
 
   static func reason(_ state: EngineState) -> String { state.endReason.map(Text.endReason) ?? "done" }
+}
+
+extension Trace {
+  /// An action recorded after a step the run never reaches, with its line and the run's last step.
+  public struct UnreachedAction: Equatable, Sendable {
+    public var step: Int
+    public var line: Int
+    public var lastStep: Int
+  }
+
+  /// The actions at steps beyond the end of the run, in step order. `state` is the run as far as it was
+  /// taken (with this trace's actions); it is run on, on a copy, as far as the last action needs.
+  public func unreachedActions(after state: EngineState) -> [UnreachedAction] {
+    guard let last = actions.keys.max(), last > state.step else { return [] }
+    var run = state
+    Timeline.run(&run, to: last, actions: actions)
+    return actions.keys.filter { $0 > run.step }.sorted().map {
+      UnreachedAction(step: $0, line: actionLines[$0] ?? 0, lastStep: run.step)
+    }
+  }
 }

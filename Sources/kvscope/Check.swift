@@ -62,6 +62,13 @@ struct Check: ParsableCommand {
         if !step.findings.isEmpty { findings += step.findings }
         if printStates { output.write(JSONText.line(StateRecord(step))) }
       })
+    if let trace = source.trace {
+      for unreached in trace.unreachedActions(after: state) {
+        Input.warn(
+          "\(file):\(unreached.line): the action at step \(unreached.step) is never reached: the run ends at step \(unreached.lastStep)"
+        )
+      }
+    }
     if json {
       output.write(JSONText.line(CheckReport(scenario: scenario, final: state, findings: findings)))
     } else if !states {
@@ -209,7 +216,9 @@ struct CheckReport: Encodable {
         lines.append("  step \(finding.step): \(state.describe(finding))")
       }
     }
-    return lines.joined(separator: "\n")
+    // Names come from the file (and the file name from the command line): nothing in them drives the
+    // terminal.
+    return lines.map { TerminalText.safe($0) }.joined(separator: "\n")
   }
 
   private static func format(_ value: Double) -> String { String(format: "%.1f", value) }

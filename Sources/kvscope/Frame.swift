@@ -36,6 +36,16 @@ struct Frame: ParsableCommand {
     var controller = LiveController(timeline: timeline)
     controller.view.unicode = !ascii
     _ = controller.run(command: "goto \(step)")
-    print(controller.render(width: width, height: height).text)
+    print(Self.text(controller.render(width: width, height: height)))
+  }
+
+  /// The grid as lines of plain text, trailing spaces removed. Each cell is one column: a control
+  /// character or a wide character that reached a cell (a name from a file) is printed as `?`.
+  static func text(_ grid: Grid) -> String {
+    (0..<grid.height).map { y in
+      var line = String((0..<grid.width).map { TerminalText.cell(grid.cells[y * grid.width + $0].character) })
+      while line.last == " " { line.removeLast() }
+      return line
+    }.joined(separator: "\n")
   }
 }

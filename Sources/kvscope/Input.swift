@@ -60,7 +60,8 @@ enum Input {
 
   /// Prints `message` to standard error.
   static func warn(_ message: String) {
-    FileHandle.standardError.write(Data("kvscope: \(message)\n".utf8))
+    // A message can quote the input (a key, a file name): its control characters are not sent as such.
+    FileHandle.standardError.write(Data("kvscope: \(TerminalText.safe(message, keepNewlines: true))\n".utf8))
   }
 
   /// Prints `message` to standard error and exits with status 2.
