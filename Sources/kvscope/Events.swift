@@ -52,15 +52,7 @@ struct EventsExport: ParsableCommand {
     }
     var text = ""
     for batch in VLLMEvents.batches(scenario) { text += VLLMEvents.line(batch) + "\n" }
-    if let output {
-      do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-      } catch {
-        Input.fail("cannot write \(output): \(error.localizedDescription)")
-      }
-    } else {
-      FileHandle.standardOutput.write(Data(text.utf8))
-    }
+    Input.write(text, to: output)
   }
 }
 

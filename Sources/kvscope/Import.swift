@@ -181,15 +181,7 @@ struct ImportOptions: ParsableArguments {
     ]
     if let sizing { comments.append(sizing) }
     let text = ScenarioYAML.text(result.scenario, comments: comments)
-    if let output {
-      do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-      } catch {
-        Input.fail("cannot write \(output): \(error.localizedDescription)")
-      }
-    } else {
-      FileHandle.standardOutput.write(Data(text.utf8))
-    }
+    Input.write(text, to: output)
     let last = result.scenario.requests.map(\.arrive).max() ?? 0
     var summary =
       "imported \(result.scenario.requests.count) requests (lines \(result.lines.first!)-\(result.lines.last!)), arrivals over iterations 0-\(last); "

@@ -46,6 +46,16 @@ enum Input {
     return moved
   }
 
+  /// Writes `text` to the file `path`, or to standard output without one.
+  static func write(_ text: String, to path: String?) {
+    guard let path else { return FileHandle.standardOutput.write(Data(text.utf8)) }
+    do {
+      try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    } catch {
+      fail("cannot write \(path): \(error.localizedDescription)")
+    }
+  }
+
   static func trace(_ path: String, partial: Bool) -> Trace {
     do {
       let trace = try TraceReader.read(path: path, partial: partial)

@@ -7,7 +7,6 @@ import Testing
 /// Issue 14: files that are not clean YAML or JSON Lines (a byte order mark, bytes that are not UTF-8,
 /// nothing at all, a version written as a string) get a message that says what to do.
 struct FileInputTests {
-  static func failure(_ yaml: String) -> ScenarioError? { ReliabilityLoaderTests.failure(yaml) }
   static func traceFailure(_ text: String) -> ScenarioError? { ReliabilityLoaderTests.traceFailure(text) }
 
   // MARK: Files
@@ -67,7 +66,7 @@ struct FileInputTests {
 
   @Test func emptyScenarioFileSaysHowToStart() throws {
     for text in ["", "# only a comment\n"] {
-      let error = Self.failure(text)
+      let error = failure(text)
       #expect(error?.message.hasPrefix("no scenario keys: the file is empty or only comments") == true)
       #expect(error?.message.contains("scenarios/walkthrough.yaml") == true, "\(String(describing: error))")
     }

@@ -7,52 +7,29 @@ import Testing
 /// Issue 14: no input traps, hangs or reaches the terminal raw. The loader's side: bounds on every
 /// integer the engine adds to, control characters in names and ids, and files that are not clean YAML.
 struct ReliabilityLoaderTests {
-  static func failure(_ yaml: String, file: String = "t.yaml") -> ScenarioError? {
-    do {
-      _ = try ScenarioLoader.parse(yaml, file: file)
-      return nil
-    } catch {
-      return error
-    }
-  }
-
-  static func expectError(
-    _ yaml: String, line: Int, column: Int, key: String, _ fragment: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-  ) {
-    guard let error = failure(yaml) else {
-      Issue.record(
-        "expected an error containing \"\(fragment)\", but it parsed", sourceLocation: sourceLocation)
-      return
-    }
-    #expect(error.line == line, "\(error)", sourceLocation: sourceLocation)
-    #expect(error.column == column, "\(error)", sourceLocation: sourceLocation)
-    #expect(error.key == key, "\(error)", sourceLocation: sourceLocation)
-    #expect(error.message.contains(fragment), "\(error)", sourceLocation: sourceLocation)
-  }
 
   static let head = "cache: {pages: 8, page_size: 16}\n"
 
   // MARK: Integer bounds
 
   @Test func arriveIsBounded() {
-    Self.expectError(
+    expectError(
       Self.head + "requests: [{id: A, arrive: 9223372036854775807, prompt: 3, output: 2}]", line: 2,
       column: 28, key: "requests[0].arrive", "must be between 0 and 1000000000")
-    Self.expectError(
+    expectError(
       Self.head + "requests: [{id: A, arrive: 1000000001, prompt: 3, output: 2}]", line: 2, column: 28,
       key: "requests[0].arrive", "must be between 0 and 1000000000, got 1000000001")
-    #expect(Self.failure(Self.head + "requests: [{id: A, arrive: 1000000000, prompt: 3, output: 2}]") == nil)
+    #expect(failure(Self.head + "requests: [{id: A, arrive: 1000000000, prompt: 3, output: 2}]") == nil)
   }
 
   @Test func eventTimeIsBounded() {
-    Self.expectError(
+    expectError(
       Self.head + "requests: [{id: A, prompt: 3, output: 2}]\nevents: [{at: 9223372036854775807, abort: A}]",
       line: 3, column: 15, key: "events[0].at", "must be between 0 and 1000000000")
   }
 
   @Test func outputIsBounded() {
-    Self.expectError(
+    expectError(
       Self.head + "requests: [{id: A, prompt: 3, output: 9223372036854775807}]", line: 2, column: 39,
       key: "requests[0].output", "must be between 0 and 1000000000")
   }

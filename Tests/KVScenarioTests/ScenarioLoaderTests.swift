@@ -7,7 +7,7 @@ import Testing
 // MARK: - Helpers
 
 /// The error `yaml` fails with, or `nil` when it parses.
-private func failure(_ yaml: String, file: String = "t.yaml") -> ScenarioError? {
+func failure(_ yaml: String, file: String = "t.yaml") -> ScenarioError? {
   do {
     _ = try ScenarioLoader.parse(yaml, file: file)
     return nil
@@ -17,7 +17,7 @@ private func failure(_ yaml: String, file: String = "t.yaml") -> ScenarioError? 
 }
 
 /// Expects `yaml` to fail at `line`:`column` on `key` with a message containing `fragment`.
-private func expectError(
+func expectError(
   _ yaml: String, line: Int, column: Int, key: String, _ fragment: String,
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
