@@ -10,6 +10,7 @@ struct KVScope: ParsableCommand {
     discussion: """
       `kvscope FILE` opens a scenario in the live view. `kvscope check FILE` runs it without a terminal.
       `kvscope play FILE --record T.kvtrace` records a trace; `kvscope replay T.kvtrace [--verify]` replays it.
+      `kvscope compare FILE --policy vllm-v1 --policy nano-vllm` runs it under several policies side by side.
       Exit status: 0 ok, 1 findings (check) or a disagreement (replay --verify), 2 bad input.
       """,
     version: version,
