@@ -118,7 +118,8 @@ public struct MooncakeImportOptions: Sendable, Equatable {
     case requestLog = "request log"
   }
 
-  /// Leave out requests whose prompt is longer than the whole pool instead of failing.
+  /// Leave out requests that cannot run in the pool (prompt and output longer than it, or the policy's
+  /// limits) instead of failing.
   public var skipOversized = false
 
   public init() {}
@@ -290,10 +291,11 @@ public enum MooncakeImporter {
     for record in slice {
       if let limit = options.limit, kept.count >= limit { break }
       var problem: (key: String, message: String)?
-      if record.inputLength > poolTokens {
+      if record.inputLength + record.outputLength > poolTokens {
+        // The prompt and the tokens it generates must fit together, or the request can never finish.
         problem = (
           "input_length",
-          "a prompt of \(record.inputLength) tokens is longer than the whole pool (\(options.pages) pages x \(options.pageSize) = \(poolTokens) tokens)"
+          "a prompt of \(record.inputLength) and an output of \(record.outputLength) tokens are longer than the whole pool (\(options.pages) pages x \(options.pageSize) = \(poolTokens) tokens)"
         )
       } else {
         let spec = RequestSpec(

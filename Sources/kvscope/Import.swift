@@ -108,7 +108,7 @@ struct ImportOptions: ParsableArguments {
 
   @Flag(
     help:
-      "Leave out requests that cannot run in the pool (a prompt longer than it; under vllm-v1 and nano-vllm, a prompt and output longer than it, or no output) instead of failing."
+      "Leave out requests that cannot run in the pool (a prompt and output longer than it; under vllm-v1 and nano-vllm also no output) instead of failing."
   )
   var skipOversized = false
 

@@ -132,7 +132,7 @@ struct MooncakeImportTests {
   func enginePolicies() throws {
     var options = MooncakeImportOptions()
     options.policy = .vllmV1
-    options.pages = 470  // 469 usable blocks of 16: r1 needs 454 (6758 + 500 tokens); r2's prompt fits, but it needs 489
+    options.pages = 489  // 7824 tokens hold r2's 7322 + 490, but vLLM's null block leaves 488 usable blocks and r2 needs 489
     options.maxBatchedTokens = 4096
     let records = try parse(sample)
     do {
@@ -142,7 +142,7 @@ struct MooncakeImportTests {
       #expect(error.line == 2 && error.key == "output_length")
       #expect(
         error.message.contains(
-          "needs 489 pages for its 7322 prompt and 490 output tokens, more than the 469 usable pages under policy vllm-v1"
+          "needs 489 pages for its 7322 prompt and 490 output tokens, more than the 488 usable pages under policy vllm-v1"
         ))
     }
     options.skipOversized = true
@@ -162,17 +162,18 @@ struct MooncakeImportTests {
     }
   }
 
-  @Test("a prompt longer than the pool fails naming the line, or is skipped")
+  @Test("a prompt and output longer than the pool fail naming the line, or are skipped")
   func oversized() throws {
     var options = MooncakeImportOptions()
-    options.pages = 450  // 7200 tokens: only r1 (6758) fits
+    options.pages = 460  // 7360 tokens: only r1 (6758 + 500) fits; r2's prompt alone (7322) would
     let records = try parse(sample)
     do {
       _ = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
       Issue.record("expected an error")
     } catch {
       #expect(error.line == 2)
-      #expect(error.message.contains("longer than the whole pool"))
+      #expect(
+        error.message.contains("a prompt of 7322 and an output of 490 tokens are longer than the whole pool"))
     }
     options.skipOversized = true
     let result = try MooncakeImporter.makeScenario(records, options: options, source: "m.jsonl")
