@@ -77,26 +77,26 @@ public struct Checker: Sendable, Equatable {
   private func frameViolations(
     _ state: EngineState, _ frame: Int, holders: Int32, into set: inout Set<Violation>
   ) {
-    let pool = state.pool
-    let refs = pool.refs[frame]
-    let inLRU = pool.lru.contains(frame)
-    let isFree = pool.freeMask.contains(frame)
-    if isFree != pool.shouldBeFree(frame, inLRU: inLRU)
-      || (pool.order == .queue && isFree != pool.freeQueue.contains(frame))
+    // The pool is read in place, not copied: a copy would retain each of its arrays, at every step.
+    let refs = state.pool.refs[frame]
+    let inLRU = state.pool.lru.contains(frame)
+    let isFree = state.pool.freeMask.contains(frame)
+    if isFree != state.pool.shouldBeFree(frame, inLRU: inLRU)
+      || (state.pool.order == .queue && isFree != state.pool.freeQueue.contains(frame))
     {
       set.insert(Violation(kind: .maskRefcountMismatch, subject: frame))
     }
     if inLRU && refs != 0 { set.insert(Violation(kind: .lruFrameInUse, subject: frame)) }
     if refs < holders { set.insert(Violation(kind: .refcountBelowHolders, subject: frame)) }
-    if holders >= 2 && !pool.isCached(frame) {
+    if holders >= 2 && !state.pool.isCached(frame) {
       set.insert(Violation(kind: .sharedWithoutCache, subject: frame))
     }
   }
 
   private func requestViolations(_ state: EngineState, _ r: Int, into set: inout Set<Violation>) {
-    let request = state.requests[r]
-    if request.status == .running && !request.releasing
-      && request.computed > request.capacity(pageSize: state.pageSize)
+    // Fields read in place: a copy of the request would retain each of its arrays, at every step.
+    if state.requests[r].status == .running && !state.requests[r].releasing
+      && state.requests[r].computed > state.requests[r].pageTable.count * state.pageSize
     {
       set.insert(Violation(kind: .shortPageTable, subject: -1 - r))
     }
