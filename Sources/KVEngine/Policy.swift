@@ -190,6 +190,23 @@ public struct PolicyListing: Sendable {
   public func routine(_ kind: AllocatorRoutine) -> Routine? { routines.first { $0.allocator == kind } }
 }
 
+extension SchedulingPolicy {
+  /// The frames of a pool of `pages` that requests can get: all but the reserved one.
+  public static func usablePages(_ pages: Int) -> Int { pages - (reservedFrame == nil ? 0 : 1) }
+}
+
+extension PolicyLimits {
+  /// A page size the policy's engine does not work with, if `pageSize` is one.
+  public func violation(pageSize: Int) -> ScenarioViolation? {
+    pageSize < minPageSize ? .pageSize(minimum: minPageSize) : nil
+  }
+
+  /// A token budget below the batch, where the policy's engine refuses one.
+  public func violation(batch: Int, tokens: Int) -> ScenarioViolation? {
+    budgetCoversBatch && tokens < batch ? .budget(tokens: tokens, batch: batch) : nil
+  }
+}
+
 /// Why a scenario cannot run under its policy.
 public enum ScenarioViolation: Sendable, Equatable {
   case pageSize(minimum: Int)
@@ -224,11 +241,11 @@ extension Scenario {
     let type = scheduler.policyType
     let limits = type.limits
     guard !isAllocatorOnly else { return nil }
-    if cache.pageSize < limits.minPageSize { return .pageSize(minimum: limits.minPageSize) }
-    if limits.budgetCoversBatch && scheduler.maxBatchedTokens < scheduler.maxBatch {
-      return .budget(tokens: scheduler.maxBatchedTokens, batch: scheduler.maxBatch)
+    if let violation = limits.violation(pageSize: cache.pageSize) { return violation }
+    if let violation = limits.violation(batch: scheduler.maxBatch, tokens: scheduler.maxBatchedTokens) {
+      return violation
     }
-    let usable = cache.pages - (type.reservedFrame == nil ? 0 : 1)
+    let usable = type.usablePages(cache.pages)
     for (index, request) in requests.enumerated() {
       if let violation = limits.violation(of: request, usablePages: usable, pageSize: cache.pageSize) {
         return .request(index, violation)

@@ -76,7 +76,8 @@ extension EngineState {
   mutating func schedule(_ r: Int, tokens: Int, advance: Bool, at anchor: Anchor) throws(Pause) {
     try begin()
     let from = requests[r].computed
-    if !scheduled.contains(r) { scheduled.append(r) }
+    // A request joins the batch once a step; `scheduled` is reset for the batch when a step begins.
+    if requests[r].scheduled == 0 { scheduled.append(r) }
     requests[r].scheduled = tokens
     tokenBudget -= tokens
     if advance { requests[r].computed += tokens }

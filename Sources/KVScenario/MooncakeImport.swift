@@ -278,14 +278,14 @@ public enum MooncakeImporter {
         throw fail("--max-batched-tokens", "must be between 1 and 100000000, got \(tokens)")
       }
     }
-    guard options.pageSize >= policy.limits.minPageSize else {
+    guard policy.limits.violation(pageSize: options.pageSize) == nil else {
       throw fail(
         "--page-size",
         "must be at least \(policy.limits.minPageSize) under policy \(options.policy): \(policy.limits.reason)"
       )
     }
     let poolTokens = options.pages * options.pageSize
-    let usablePages = options.pages - (policy.reservedFrame == nil ? 0 : 1)
+    let usablePages = policy.usablePages(options.pages)
     var skipped: [Int] = []
     var kept: [MooncakeRecord] = []
     for record in slice {

@@ -384,7 +384,7 @@ private struct Reader {
       try top["scheduler"].map { (node) throws(ScenarioError) in try schedulerConfig(node, opsOnly: false) }
       ?? SchedulerConfig()
     let limits = scheduler.policyType.limits
-    if cache.pageSize < limits.minPageSize {
+    if limits.violation(pageSize: cache.pageSize) != nil {
       throw error(
         top.keys["cache"], "cache.page_size",
         "must be at least \(limits.minPageSize) under policy \(scheduler.policy): \(limits.reason)")
@@ -466,7 +466,7 @@ private struct Reader {
     let config = SchedulerConfig(
       policy: policy, maxBatch: maxBatch, prefixCache: prefixCache, onOOM: onOOM, decode: decode,
       maxBatchedTokens: maxBatchedTokens)
-    if policyType.limits.budgetCoversBatch && config.maxBatchedTokens < config.maxBatch {
+    if policyType.limits.violation(batch: config.maxBatch, tokens: config.maxBatchedTokens) != nil {
       let key = scheduler["max_batched_tokens"] != nil ? "max_batched_tokens" : "max_batch"
       throw error(
         scheduler.keys[key], scheduler.path(key),
@@ -483,7 +483,7 @@ private struct Reader {
   {
     let items = try list(node, "requests", of: "requests")
     let limits = policy.limits
-    let usablePages = cache.pages - (policy.reservedFrame == nil ? 0 : 1)
+    let usablePages = policy.usablePages(cache.pages)
     var result: [RequestSpec] = []
     var firstLine: [String: Int] = [:]
     let poolTokens = cache.pages * cache.pageSize

@@ -459,7 +459,7 @@ enum CommandParser {
       case .failure(let error): return .failure(error)
       }
       let spec = RequestSpec(id: id, arrive: state.iteration, prompt: prompt, output: output)
-      let usable = pool - (state.policyType.reservedFrame == nil ? 0 : 1)
+      let usable = state.policyType.usablePages(pool)
       if let violation = state.policyType.limits.violation(
         of: spec, usablePages: usable, pageSize: state.pageSize)
       {

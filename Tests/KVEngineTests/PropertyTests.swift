@@ -323,7 +323,7 @@ func randomEngineScenario(_ tape: inout Tape, policy: PolicyID) -> Scenario {
   let type = policy.type
   let pageSize = tape.draw(type.limits.minPageSize...16)
   let pages = tape.draw(2...48)
-  let usable = pages - (type.reservedFrame == nil ? 0 : 1)
+  let usable = type.usablePages(pages)
   let capacity = usable * pageSize
   let maxBatch = tape.draw(1...8)
   let budget = max(type.limits.budgetCoversBatch ? maxBatch : 1, tape.draw(1...64))
