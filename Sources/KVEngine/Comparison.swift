@@ -57,15 +57,25 @@ public struct RunRecord: Sendable {
 
   /// Runs `scenario` to its end. Cost: one run of the scenario.
   public init(scenario: Scenario) {
-    self.scenario = scenario
-    times = scenario.requests.map { RequestTimes(arrive: $0.arrive) }
+    let collector = Collector(scenario)
     var state = EngineState(scenario: scenario)
-    let collector = Collector(times: times)
     state.run(to: Int.max, observe: collector.observe)
+    self.init(scenario: scenario, collector, final: state)
+  }
+
+  /// The record and a steppable timeline of `scenario`, from the same single run.
+  public static func withTimeline(_ scenario: Scenario) -> (record: RunRecord, timeline: Timeline) {
+    let collector = Collector(scenario)
+    let timeline = Timeline(scenario: scenario, observe: collector.observe)
+    return (RunRecord(scenario: scenario, collector, final: timeline.final), timeline)
+  }
+
+  private init(scenario: Scenario, _ collector: Collector, final: EngineState) {
+    self.scenario = scenario
     facts = collector.facts
     times = collector.times
     findings = collector.findings
-    final = state
+    self.final = final
   }
 
   /// Collects facts step by step.
@@ -74,7 +84,7 @@ public struct RunRecord: Sendable {
     var times: [RequestTimes]
     var findings: [Finding] = []
 
-    init(times: [RequestTimes]) { self.times = times }
+    init(_ scenario: Scenario) { times = scenario.requests.map { RequestTimes(arrive: $0.arrive) } }
 
     func observe(_ state: EngineState) {
       if !state.findings.isEmpty { findings += state.findings }

@@ -46,9 +46,10 @@ public struct Timeline: Sendable {
   private var interval: Int
   private let maxCheckpoints: Int
 
-  /// Builds the timeline and runs the scenario to its end once.
+  /// Builds the timeline and runs the scenario to its end once, showing every step to `observe` too.
   public init(
-    scenario: Scenario, interval: Int = 64, maxCheckpoints: Int = 256, actions: [Int: UserAction] = [:]
+    scenario: Scenario, interval: Int = 64, maxCheckpoints: Int = 256, actions: [Int: UserAction] = [:],
+    observe: ((EngineState) -> Void)? = nil
   ) {
     self.scenario = scenario
     self.interval = max(1, interval)
@@ -60,7 +61,7 @@ public struct Timeline: Sendable {
     current = start
     final = start
     checkpoints = [start]
-    explore(from: start)
+    explore(from: start, observe: observe)
   }
 
   /// Memory the snapshots hold, as a count of snapshots and the steps between them.
@@ -68,14 +69,21 @@ public struct Timeline: Sendable {
   public var checkpointInterval: Int { interval }
 
   /// Runs from `state` to the end, recording findings, boundaries, samples and snapshots.
-  private mutating func explore(from state: EngineState) {
+  private mutating func explore(from state: EngineState, observe: ((EngineState) -> Void)? = nil) {
     var state = state
     let recorder = Recorder()
+    let record: (EngineState) -> Void =
+      observe.map { observe in
+        { step in
+          recorder.record(step)
+          observe(step)
+        }
+      } ?? recorder.record
     var checkpoints = self.checkpoints
     var interval = self.interval
     let maxCheckpoints = self.maxCheckpoints
     Timeline.run(
-      &state, to: Int.max, actions: actions, observe: recorder.record,
+      &state, to: Int.max, actions: actions, observe: record,
       boundary: { boundary in
         guard boundary.step / interval >= checkpoints.count else { return }
         checkpoints.append(boundary)

@@ -36,14 +36,15 @@ struct Compare: ParsableCommand {
   func run() throws {
     if json && table { Input.fail("--json and --table cannot be combined") }
     let plan = ComparePlan(files: files, policies: policies.map(Input.policy))
-    let runs = plan.runs.map(CompareRun.init)
+    let live = !json && !table && isatty(STDOUT_FILENO) == 1
+    // The live view steps each run: one run gives both its record and its timeline.
+    let runs = plan.runs.map { CompareRun($0, steppable: live) }
     let ran = runs.compactMap(\.record)
     let comparison = Comparison(runs: ran)
     let labels = runs.filter { $0.record != nil }.map(\.label)
-    if !json && !table && isatty(STDOUT_FILENO) == 1 && ran.count >= 2 {
+    if live && ran.count >= 2 {
       for run in runs where run.error != nil { Input.warn("\(run.label) did not run: \(run.error!)") }
-      let shown = runs.filter { $0.record != nil }
-      let timelines = shown.map { Timeline(scenario: $0.scenario) }
+      let timelines = runs.compactMap(\.timeline)
       try ComparePlay.run(
         CompareController(comparison: comparison, timelines: timelines, labels: labels), display: display)
       return
@@ -131,14 +132,18 @@ struct CompareRun {
   var file: String
   var scenario: Scenario
   var record: RunRecord?
+  /// For the live view (`steppable`), the timeline built in the same run as the record.
+  var timeline: Timeline?
   var error: String?
 
-  init(_ run: ComparePlan.Run) {
+  init(_ run: ComparePlan.Run, steppable: Bool) {
     label = run.label
     file = run.file
     scenario = run.scenario
     if let violation = run.scenario.violation {
       error = "\(run.file): \(run.scenario.message(violation))"
+    } else if steppable {
+      (record, timeline) = RunRecord.withTimeline(run.scenario)
     } else {
       record = RunRecord(scenario: run.scenario)
     }

@@ -55,6 +55,15 @@ struct ComparisonTests {
     #expect(a.normalized(withBlocks: true) != b.normalized(withBlocks: true))
   }
 
+  @Test func aRecordBuiltWithItsTimelineIsTheSame() {
+    let s = T.engine(.vllmV1, pages: 8, pageSize: 4, Self.requests)
+    let alone = RunRecord(scenario: s)
+    let (record, timeline) = RunRecord.withTimeline(s)
+    #expect(record.facts == alone.facts && record.times == alone.times)
+    #expect(record.final.step == alone.final.step && timeline.totalSteps == alone.final.step)
+    #expect(timeline.samples.count == Timeline(scenario: s).samples.count)
+  }
+
   @Test func percentilesByNearestRank() {
     let p = Percentiles(Array(1...100))!
     #expect(p.p50 == 50 && p.p90 == 90 && p.p99 == 99 && p.max == 100 && p.count == 100)
