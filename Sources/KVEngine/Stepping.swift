@@ -105,8 +105,13 @@ extension EngineState {
     }
   }
 
-  /// The next unit at a boundary: a user action, an allocator operation, or the policy's next phase.
+  /// The next unit at a boundary: the next step of an `alloc_n` under way, a user action, an allocator
+  /// operation, or the policy's next phase.
   mutating func runUnit() throws(Pause) {
+    if allocationUnderWay != nil {
+      try begin()
+      return continueAllocN()
+    }
     if let action = pendingActions.popFirst() { return try runUserAction(action) }
     if let ops = scenario.ops {
       guard opCursor < ops.count else { return try finish(.allOperationsDone) }
@@ -331,34 +336,38 @@ extension EngineState {
       end(StepEvent(.incRef(trace, request: nil), frames: pool.contains(frame) ? [frame] : []))
     case .allocN(let count):
       guard count > 0 else { return end(StepEvent(.allocNResult(count: 0, frames: []))) }
-      try allocN(count, firstStepOpen: true)
+      allocationUnderWay = AllocationUnderWay(count: count)
+      continueAllocN()
     }
   }
 
-  /// `alloc_n(count)`: `alloc()` up to `count` times; on a failure the frames taken are freed and the
-  /// result is `[]`. Each call, each rollback free and the result are steps.
-  private mutating func allocN(_ count: Int, firstStepOpen: Bool) throws(Pause) {
-    var got: [Int] = []
-    var open = firstStepOpen
-    while got.count < count {
-      if !open { try begin() }
-      open = false
-      let trace = pool.alloc()
-      if trace.evictedKey != nil { stats.evictions += 1 }
-      end(
-        StepEvent(
-          .alloc(trace, .op(index: got.count, count: count)), frames: trace.frame >= 0 ? [trace.frame] : []))
-      guard trace.frame >= 0 else {
-        for frame in got {
-          try begin()
-          end(StepEvent(.free(pool.free(frame), request: nil, reason: .rollback), frames: [frame]))
-        }
-        got = []
-        break
-      }
-      got.append(trace.frame)
+  /// One step of the `alloc_n` under way, whose step is open: `alloc()` until `count` frames are
+  /// taken; on a failure each frame taken is freed again, and then the result is `[]`. Each call,
+  /// each rollback free and the result are steps, and each step is a unit of its own, so stepping
+  /// through a long `alloc_n` costs one step per step.
+  mutating func continueAllocN() {
+    guard let progress = allocationUnderWay else { return }
+    if let freed = progress.rolledBack, freed < progress.taken.count {
+      let frame = progress.taken[freed]
+      allocationUnderWay?.rolledBack = freed + 1
+      return end(StepEvent(.free(pool.free(frame), request: nil, reason: .rollback), frames: [frame]))
     }
-    try note(StepEvent(.allocNResult(count: count, frames: got), frames: got))
+    if progress.rolledBack != nil || progress.taken.count == progress.count {
+      let frames = progress.rolledBack == nil ? progress.taken.frames : []
+      allocationUnderWay = nil
+      return end(StepEvent(.allocNResult(count: progress.count, frames: frames), frames: frames))
+    }
+    let trace = pool.alloc()
+    if trace.evictedKey != nil { stats.evictions += 1 }
+    if trace.frame >= 0 {
+      allocationUnderWay?.taken.append(trace.frame)
+    } else {
+      allocationUnderWay?.rolledBack = 0
+    }
+    end(
+      StepEvent(
+        .alloc(trace, .op(index: progress.taken.count, count: progress.count)),
+        frames: trace.frame >= 0 ? [trace.frame] : []))
   }
 
   /// Records allocator misuse as a finding of the current step.

@@ -14,10 +14,10 @@ struct Bench: ParsableCommand {
   )
 
   enum Part: String, ExpressibleByArgument, CaseIterable {
-    case alloc, trace, seek, render, all
+    case alloc, step, trace, seek, render, all
   }
 
-  @Argument(help: "Which benchmark: alloc, trace, seek, render or all.")
+  @Argument(help: "Which benchmark: alloc, step, trace, seek, render or all.")
   var part: Part = .all
 
   @Option(help: "The Mooncake trace for `trace` and `seek`.")
@@ -31,6 +31,7 @@ struct Bench: ParsableCommand {
       print("note: this is a debug build; figures are meaningful only with `swift build -c release`")
     #endif
     if part == .alloc || part == .all { Self.allocator() }
+    if part == .step || part == .all { Self.stepThroughAllocN() }
     if part == .render || part == .all { Self.render() }
     if part == .trace || part == .seek || part == .all {
       let scenario = try Self.mooncake(trace, limit: limit)
@@ -76,6 +77,26 @@ struct Bench: ParsableCommand {
     print(String(format: "alloc+free pair, 1,000 frames:      %6.1f ns", small))
     print(String(format: "alloc+free pair, 1,000,000 frames:  %6.1f ns  (target <= 20 ns)", large))
     print(String(format: "ratio 1,000,000 / 1,000 frames:     %6.2f x  (target <= 2 x)", large / small))
+  }
+
+  /// Steps through `alloc_n(n)` one step at a time, as the live view's → key does, and prints the
+  /// cost of one step for growing n on one pool of 100,000 frames: flat when stepping inside an
+  /// operation is linear.
+  static func stepThroughAllocN() {
+    let clock = ContinuousClock()
+    var perStep: [Double] = []
+    for count in [1_000, 10_000, 100_000] {
+      let scenario = Scenario(
+        name: "alloc_n benchmark", cache: CacheConfig(pages: 100_000, pageSize: 16),
+        scheduler: SchedulerConfig(policy: .paged), ops: [.allocN(count)])
+      var state = EngineState(scenario: scenario)
+      let elapsed = clock.measure { while state.advance() {} }
+      perStep.append(seconds(elapsed) * 1e6 / Double(state.step))
+      print(
+        String(
+          format: "step through alloc_n(%d) one step at a time: %8.2f us per step", count, perStep.last!))
+    }
+    print(String(format: "ratio 100,000 / 1,000:  %6.2f x  (target <= 2 x: linear)", perStep[2] / perStep[0]))
   }
 
   static func mooncake(_ path: String, limit: Int) throws -> Scenario {

@@ -161,6 +161,41 @@ struct SeedPolicyTests {
     #expect(T.findings(states).isEmpty)
   }
 
+  /// Each step of `alloc_n` is a unit of its own: one more step never replays the operation from
+  /// its start, so stepping through `alloc_n(n)` one step at a time costs n steps, not n^2.
+  @Test func allocNStepsAreUnitsOfTheirOwn() {
+    for checked in [false, true] {
+      let states = T.run(T.ops(pages: 8, checked: checked, [.allocN(5), .allocN(5), .alloc]))
+      let insideAUnit = states.filter { !$0.isAtBoundary }.count
+      #expect(insideAUnit == 0)
+      let results = states.compactMap { s -> [Int]? in
+        if case .allocNResult(_, let frames) = s.event.action { return frames } else { return nil }
+      }
+      #expect(results == [[0, 1, 2, 3, 4], []])
+      // 5 allocs and the result; 4 allocs (the last fails), 3 rollback frees and the result; alloc; done.
+      #expect(states.count - 1 == 6 + 8 + 1 + 1)
+    }
+  }
+
+  /// A user action given in the middle of `alloc_n` waits for its result.
+  @Test func userActionWaitsForTheAllocNUnderWay() {
+    var state = EngineState(scenario: T.ops(pages: 8, checked: true, [.allocN(3)]))
+    state.advance()
+    state.enqueue(.pool(.free(0)))
+    var actions: [StepAction] = []
+    while state.advance() { actions.append(state.event.action) }
+    guard actions.count >= 4 else {
+      Issue.record("expected at least 4 more steps, got \(actions)")
+      return
+    }
+    #expect(actions[2] == .allocNResult(count: 3, frames: [0, 1, 2]))
+    guard case .free(let trace, nil, nil) = actions[3] else {
+      Issue.record("expected the free after the result, got \(actions[3])")
+      return
+    }
+    #expect(trace.frame == 0)
+  }
+
   @Test func decodePicksLargestSamePositionGroup() {
     func chosen(_ prompts: [Int]) -> [Int] {
       let requests = prompts.enumerated().map { T.req("R\($0.offset)", $0.element, out: 3) }
