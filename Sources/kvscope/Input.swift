@@ -46,11 +46,12 @@ enum Input {
     return moved
   }
 
-  /// Writes `text` to the file `path`, or to standard output without one.
+  /// Writes `text` to the file `path` atomically (a reader never sees half a file), or to standard
+  /// output without one.
   static func write(_ text: String, to path: String?) {
     guard let path else { return FileHandle.standardOutput.write(Data(text.utf8)) }
     do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
       fail("cannot write \(path): \(error.localizedDescription)")
     }
