@@ -33,7 +33,7 @@ public struct CacheDiagram: Sendable, Equatable {
     /// The request's index (its colour).
     public var request: Int
     public var id: String
-    /// `running, 128 tokens`.
+    /// `running, 128 tokens written`.
     public var caption: String
     public var entries: [Entry]
     /// Pages of the table not drawn.
@@ -85,7 +85,7 @@ public struct CacheDiagram: Sendable, Equatable {
   public var countsLine: String
   /// `waiting C, D` and the like, when there is something to say.
   public var queueLine: String?
-  /// What was left out of a large state.
+  /// What was left out of a large state (each read after "not drawn: ").
   public var notes: [String]
 
   /// The picture of `state`, the state after step `state.step` of a run of `totalSteps` steps.
@@ -108,12 +108,12 @@ public struct CacheDiagram: Sendable, Equatable {
       }
       return Table(
         request: r, id: request.id,
-        caption: "\(request.status.rawValue), \(Self.grouped(request.computed)) tokens",
+        caption: "\(request.status.rawValue), \(Self.grouped(request.computed)) tokens written",
         entries: entries, hiddenPages: request.pageTable.count - entries.count)
     }
     if holding.count > tables.count {
       let more = holding.count - tables.count
-      notes.append("\(Self.grouped(more)) more request\(more == 1 ? "" : "s") holding pages not drawn")
+      notes.append("\(Self.grouped(more)) more request\(more == 1 ? "" : "s") holding pages")
     }
 
     // Frames: who holds each one drawn.
@@ -132,7 +132,7 @@ public struct CacheDiagram: Sendable, Equatable {
     }
     if shown < n {
       notes.append(
-        "frames \(Self.grouped(shown))-\(Self.grouped(n - 1)) not drawn (\(Self.grouped(n)) in all)")
+        "frames \(Self.grouped(shown))-\(Self.grouped(n - 1)) (\(Self.grouped(n)) in all)")
     }
 
     // The mask (or queue), the refs and the counts, as the live view writes them.
