@@ -26,8 +26,9 @@ struct ExportInput: ParsableArguments {
     name: .shortAndLong, help: "Write the file here, replacing it whole (default or '-': standard output).")
   var output: String?
 
-  /// The run, with its recorded actions for a trace.
+  /// The run, with its recorded actions for a trace (after checking that the output can be written).
   func timeline() -> Timeline {
+    checkOutput()
     let source = Input.source(file, partial: partial)
     var scenario = source.scenario
     if let policy { scenario = Input.scenario(scenario, under: policy, file: file) }
@@ -45,6 +46,19 @@ struct ExportInput: ParsableArguments {
   /// Writes `text` to the output, or to standard output.
   func write(_ text: String) {
     Input.write(text, to: output == "-" ? nil : output)
+  }
+
+  /// Fails when the output's folder does not exist or the output is a folder.
+  func checkOutput() {
+    guard let output, output != "-" else { return }
+    let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+      Input.fail("cannot write \(output): the folder \(folder) does not exist")
+    }
+    if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+      Input.fail("cannot write \(output): it is a folder")
+    }
   }
 }
 
