@@ -27,6 +27,9 @@ struct ExportCommandTests {
     #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
     let printed = try Harness.kvscope(["export", "svg", Self.walkthrough, "--step", "13"])
     #expect(try String(contentsOfFile: path, encoding: .utf8) == printed.stdout)
+    // A device is written to, never replaced.
+    let device = try Harness.kvscope(["export", "svg", Self.walkthrough, "--step", "13", "-o", "/dev/stdout"])
+    #expect(device.status == 0 && device.stdout == printed.stdout, "\(device.stderr)")
     #expect(printed.stdout.contains("free_mask = 11110000 = 0xF0"))
   }
 
