@@ -83,6 +83,8 @@ public struct CacheDiagram: Sendable, Equatable {
   public var maskLine: String
   public var refsLine: String
   public var countsLine: String
+  /// What stands in place of the page tables when none is drawn.
+  public var noTables: String
   /// `waiting C, D` and the like, when there is something to say.
   public var queueLine: String?
   /// What was left out of a large state (each read after "not drawn: ").
@@ -111,6 +113,7 @@ public struct CacheDiagram: Sendable, Equatable {
         caption: "\(request.status.rawValue), \(Self.grouped(request.computed)) tokens written",
         entries: entries, hiddenPages: request.pageTable.count - entries.count)
     }
+    noTables = state.requests.isEmpty ? "allocator only: no page tables" : "no request holds a page"
     if holding.count > tables.count {
       let more = holding.count - tables.count
       notes.append("\(Self.grouped(more)) more request\(more == 1 ? "" : "s") holding pages")

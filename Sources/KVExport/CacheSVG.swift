@@ -71,7 +71,7 @@ public struct CacheSVG: Sendable {
       top += tableHeight(table) + Self.tableGap
     }
     if diagram.tables.isEmpty {
-      svg.text("no request holds a page", x: Self.margin, y: top + 14, size: 12, color: Palette.muted)
+      svg.text(diagram.noTables, x: Self.margin, y: top + 14, size: 12, color: Palette.muted)
     }
     svg.comment("frames")
     svg.text(
@@ -218,7 +218,7 @@ public struct CacheSVG: Sendable {
       label = "null block"
     case .used:
       svg.rect(x: x, y: y, width: w, height: h, fill: Palette.usedFill, stroke: Palette.grid, rx: 3)
-      label = "used, no table"
+      label = "allocated"
       labelColor = Palette.text
     }
     if box.touched {
@@ -283,7 +283,7 @@ public struct CacheSVG: Sendable {
     }
     if kinds.contains(.hashed) { items.append(LegendItem(swatch: .hashed, label: "free, holds a hash")) }
     if kinds.contains(.null) { items.append(LegendItem(swatch: .null, label: "null block")) }
-    if kinds.contains(.used) { items.append(LegendItem(swatch: .used, label: "allocated, in no table")) }
+    if kinds.contains(.used) { items.append(LegendItem(swatch: .used, label: "allocated, in no page table")) }
     if kinds.contains(.touched) {
       items.append(LegendItem(swatch: .touched, label: "touched by step \(diagram.step)"))
     }
