@@ -30,10 +30,12 @@ let package = Package(
     // The thin curses layer: copies a grid to the terminal and reads keys.
     .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "KVTerminal", dependencies: ["CNcurses", "KVView"]),
+    // Files for slides and web pages: an SVG picture of a step, an asciinema recording of a range.
+    .target(name: "KVExport", dependencies: ["KVEngine", "KVText", "KVView"]),
     .executableTarget(
       name: "kvscope",
       dependencies: [
-        "KVEngine", "KVText", "KVScenario", "KVView", "KVTerminal",
+        "KVEngine", "KVText", "KVScenario", "KVView", "KVTerminal", "KVExport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -44,6 +46,9 @@ let package = Package(
     .testTarget(name: "KVScenarioTests", dependencies: ["KVScenario", "KVEngine", "KVText"], exclude: ["Corpus"]),
     .testTarget(
       name: "KVViewTests", dependencies: ["KVView", "KVScenario", "KVEngine", "KVText"], exclude: ["Golden"]),
+    .testTarget(
+      name: "KVExportTests", dependencies: ["KVExport", "KVView", "KVScenario", "KVEngine", "KVText"],
+      exclude: ["Golden"]),
     .testTarget(name: "EndToEndTests", dependencies: ["kvscope"]),
   ]
 )

@@ -46,11 +46,14 @@ enum Input {
     return moved
   }
 
-  /// Writes `text` to the file `path`, or to standard output without one.
+  /// Writes `text` to the file `path`, or to standard output without one. A regular file is replaced
+  /// atomically (a reader never sees half of it); a device or pipe such as `/dev/stdout` is written to.
   static func write(_ text: String, to path: String?) {
     guard let path else { return FileHandle.standardOutput.write(Data(text.utf8)) }
+    let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+    let atomic = type == nil || type == .typeRegular
     do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: atomic ? .atomic : [])
     } catch {
       fail("cannot write \(path): \(error.localizedDescription)")
     }
