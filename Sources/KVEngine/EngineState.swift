@@ -34,6 +34,8 @@ public struct RequestState: Sendable, Equatable {
   /// Growth targets whose failure was already reported.
   var reportedGrowthFailures: Set<Int> = []
   var reportedDeadlock = false
+  /// True from a growth that failed under `on_oom: wait` until it next grows or is admitted.
+  var waitsForPage = false
 
   public init(spec: RequestSpec) { self.spec = spec }
 

@@ -63,8 +63,8 @@ public enum FindingDetail: Sendable, Equatable {
   case shortPageTable(pages: Int, tokens: Int)
   case lruFrameInUse(refs: Int)
   case leakedFrame(refs: Int, holders: [Int])
-  /// No request can make progress.
-  case deadlock(stuck: [Int])
+  /// No request can make progress, for the reason given, reported as soon as it is certain.
+  case deadlock(stuck: [Int], cause: DeadlockCause)
 
   public var kind: FindingKind {
     switch self {
@@ -85,4 +85,17 @@ public enum FindingDetail: Sendable, Equatable {
     case .deadlock: return .deadlock
     }
   }
+}
+
+/// Why requests can make no progress.
+public enum DeadlockCause: Sendable, Equatable {
+  /// The request's prompt and output need `pages` pages and the pool has `usable`: it can never
+  /// finish, and the policy neither refuses nor aborts it. Reported when it arrives.
+  case sequenceExceedsPool(pages: Int, usable: Int)
+  /// Under `on_oom: wait`, every running request waits for one more page while together they hold
+  /// every frame (`holds[i]` pages for the i-th stuck request): none will ever free one. Reported
+  /// when it forms.
+  case waitCycle(holds: [Int], frames: Int)
+  /// An iteration passed in which nothing moved and nothing can arrive.
+  case noProgress
 }

@@ -105,8 +105,7 @@ extension PolicyLimits {
   public func violation(of request: RequestSpec, usablePages pages: Int, pageSize: Int) -> LimitViolation? {
     if request.output < minOutput { return .outputTooSmall(minimum: minOutput) }
     guard sequenceMustFit else { return nil }
-    let (total, overflow) = request.prompt.count.addingReportingOverflow(request.output)
-    let needed = overflow ? Int.max : (total + pageSize - 1) / pageSize
+    let needed = request.pagesForSequence(pageSize: pageSize)
     return needed > pages ? .sequenceTooLong(pages: needed, usable: pages) : nil
   }
 }

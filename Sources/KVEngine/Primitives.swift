@@ -44,6 +44,7 @@ extension EngineState {
     try begin()
     let trace = takeFrame(for: r)
     if trace.frame >= 0 {
+      requests[r].waitsForPage = false
       end(StepEvent(.alloc(trace, purpose), frames: [trace.frame], request: r, anchor: anchor))
       return trace.frame
     }
@@ -57,7 +58,9 @@ extension EngineState {
     case .abort:
       requests[r].abortRequested = true
       requests[r].releasing = true
-    case .wait: break
+    case .wait:
+      requests[r].waitsForPage = true
+      noteWaitCycle()
     }
     end(
       StepEvent(.growthFailed(request: r, position: position, outcome: outcome), request: r, anchor: anchor))
@@ -102,6 +105,7 @@ extension EngineState {
   /// The end of an admission step: `r` runs, at the end of the active batch.
   mutating func joinRunning(_ r: Int, at anchor: Anchor) {
     requests[r].status = .running
+    requests[r].waitsForPage = false
     active.append(r)
     stats.admissions += 1
     progressed = true

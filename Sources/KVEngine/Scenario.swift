@@ -118,6 +118,12 @@ public struct RequestSpec: Sendable, Equatable {
   /// Tokens to generate.
   public var output: Int
 
+  /// Pages its prompt and whole output need together: `Int.max` if the sum overflows.
+  public func pagesForSequence(pageSize: Int) -> Int {
+    let (total, overflow) = prompt.count.addingReportingOverflow(output)
+    return overflow ? Int.max : (total + pageSize - 1) / pageSize
+  }
+
   public init(id: String, arrive: Int = 0, prompt: Prompt, output: Int) {
     self.id = id
     self.arrive = arrive

@@ -195,7 +195,8 @@ extension EngineState {
       if !progressed && !hasFutureInput {
         let stuck = requests.indices.filter { !requests[$0].isTerminal && requests[$0].status != .pending }
         if !requests.contains(where: \.reportedDeadlock) {
-          findings.append(Finding(step: step, .deadlock(stuck: stuck), request: stuck.first))
+          findings.append(
+            Finding(step: step, .deadlock(stuck: stuck, cause: .noProgress), request: stuck.first))
         }
         return endRun(.stalled(unfinished: stuck.count))
       }
@@ -227,6 +228,7 @@ extension EngineState {
       waiting.append(r)
       arrived.append(r)
       progressed = true
+      noteSequenceExceedingPool(r)
     }
     var aborted: [Int] = []
     while eventCursor < sortedEvents.count, sortedEvents[eventCursor].at <= iteration {
@@ -258,6 +260,39 @@ extension EngineState {
       try policyType.release(r, reason: aborted ? .aborted : .finished, &self)
       try retire(r, aborted ? .aborted : .finished, at: retireAnchor)
     }
+  }
+
+  /// A request whose prompt and output need more pages than the pool has can never finish where the
+  /// policy neither refuses it nor aborts it on out-of-memory: the stall is certain as it arrives,
+  /// unless a scheduled abort ends it.
+  private mutating func noteSequenceExceedingPool(_ r: Int) {
+    guard policyType.capabilities.contains(.checkedPool), config.onOOM != .abort else { return }
+    let usable = policyType.usablePages(pool.count)
+    let pages = requests[r].spec.pagesForSequence(pageSize: pageSize)
+    let id = requests[r].id
+    guard pages > usable, !sortedEvents[eventCursor...].contains(where: { $0.action == .abort(id) })
+    else { return }
+    requests[r].reportedDeadlock = true
+    findings.append(
+      Finding(
+        step: step, .deadlock(stuck: [r], cause: .sequenceExceedsPool(pages: pages, usable: usable)),
+        request: r))
+  }
+
+  /// Under `on_oom: wait`, once every running request waits for a page and none can be had, no page
+  /// is ever freed again: the stall is certain when the cycle forms, unless a scheduled abort may
+  /// still break it.
+  mutating func noteWaitCycle() {
+    guard eventCursor >= sortedEvents.count, !active.isEmpty,
+      active.allSatisfy({ requests[$0].waitsForPage && !requests[$0].reportedDeadlock })
+    else { return }
+    for r in active { requests[r].reportedDeadlock = true }
+    let holds = active.map { requests[$0].pageTable.count }
+    findings.append(
+      Finding(
+        step: step,
+        .deadlock(stuck: active, cause: .waitCycle(holds: holds, frames: policyType.usablePages(pool.count))),
+        request: active.first))
   }
 
   private mutating func endRun(_ reason: EndReason) -> [Int]? {
@@ -300,6 +335,7 @@ extension EngineState {
       requests.append(request)
       openRequests += 1
       waiting.append(requests.count - 1)
+      noteSequenceExceedingPool(requests.count - 1)
       end(StepEvent(.added(request: requests.count - 1), request: requests.count - 1))
     case .abort(let id):
       try begin()

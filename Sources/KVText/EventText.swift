@@ -132,6 +132,15 @@ extension EngineState {
       + ", ..., \(name(rs[rs.count - 1]))] (\(rs.count))"
   }
 
+  /// At most a few request ids, then how many more: `A, B, C, D and 96 more`.
+  public func fewNames(_ rs: [Int]) -> String {
+    let shown = rs.prefix(Self.namesShown).map(name).joined(separator: ", ")
+    return rs.count > Self.namesShown ? "\(shown) and \(rs.count - Self.namesShown) more" : shown
+  }
+
+  /// Ids a sentence lists before it counts the rest.
+  static let namesShown = 4
+
   private func planText(_ phase: Phase, _ plan: PhasePlan) -> String {
     switch plan {
     case .cleanup(let arrived, let aborted, let releasing, let idleUntil):

@@ -51,8 +51,33 @@ extension EngineState {
     case .leakedFrame(let refs, let holders):
       return
         "frame \(frame) is still allocated at the end (refs \(refs))\(holders.isEmpty ? " and no request holds it" : ", held by \(holders.map(name).joined(separator: ", "))")"
-    case .deadlock(let stuck):
-      return "no request can make progress; stuck: \(stuck.map(name).joined(separator: ", "))"
+    case .deadlock(let stuck, let cause):
+      return deadlockMessage(stuck, cause)
+    }
+  }
+
+  private func deadlockMessage(_ stuck: [Int], _ cause: DeadlockCause) -> String {
+    switch cause {
+    case .sequenceExceedsPool(let pages, let usable):
+      let spec = requests[stuck[0]].spec
+      return
+        "\(name(stuck[0])) needs \(pages) pages for prompt + output (\(spec.prompt.count) + \(spec.output) tokens); the pool has \(usable): it can never finish"
+    case .waitCycle(let holds, let frames):
+      let held = zip(stuck, holds).prefix(Self.namesShown).map { "\(name($0.0)) \($0.1)" }
+      let heldText = held.joined(separator: ", ") + (stuck.count > Self.namesShown ? ", ..." : "")
+      switch stuck.count {
+      case 1:
+        return "\(name(stuck[0])) holds all \(frames) frames and waits for one more (on_oom: wait)"
+      case 2:
+        let (a, b) = (name(stuck[0]), name(stuck[1]))
+        return
+          "\(a) waits for a page held by \(b), \(b) waits for a page held by \(a) (on_oom: wait): they hold all \(frames) frames (\(heldText)) and neither frees one"
+      default:
+        return
+          "\(fewNames(stuck)) each wait for a page another holds (on_oom: wait): they hold all \(frames) frames (\(heldText)) and none frees one"
+      }
+    case .noProgress:
+      return "no request can make progress; stuck: \(fewNames(stuck))"
     }
   }
 }

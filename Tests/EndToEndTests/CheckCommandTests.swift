@@ -37,6 +37,33 @@ struct CheckCommandTests {
     #expect(final["free_mask"] is String)
   }
 
+  /// A stall says why, as soon as it is certain, naming a few requests at most.
+  @Test func deadlocksNameTheirCause() throws {
+    func findings(_ yaml: String) throws -> String {
+      let output = try Harness.kvscope(["check", try Harness.temporaryFile(yaml)])
+      #expect(output.status == 1)
+      return output.stdout
+    }
+    let pool = "cache: {pages: 8, page_size: 4}\n"
+    let cycle = try findings(
+      pool + "scheduler: {policy: paged, on_oom: wait}\n"
+        + "requests: [{id: r0, prompt: 20, output: 8}, {id: r3, prompt: 4, output: 8}]\n")
+    #expect(
+      cycle.contains(
+        "deadlock: r0 waits for a page held by r3, r3 waits for a page held by r0 (on_oom: wait): they hold all 8 frames (r0 6, r3 2)"
+      ), "\(cycle)")
+    let tooLong = try findings(
+      pool + "scheduler: {policy: paged}\nrequests: [{id: r669, prompt: 20, output: 20}]\n")
+    #expect(
+      tooLong.contains(
+        "step 1: deadlock: r669 needs 10 pages for prompt + output (20 + 20 tokens); the pool has 8: it can never finish"
+      ), "\(tooLong)")
+    let many = (0..<9).map { "{id: q\($0), prompt: 4, output: 8}" }.joined(separator: ", ")
+    let crowd = try findings(pool + "scheduler: {policy: paged, on_oom: wait}\nrequests: [\(many)]\n")
+    #expect(
+      crowd.contains("deadlock: q0, q1, q2, q3 and 4 more each wait for a page another holds"), "\(crowd)")
+  }
+
   @Test func walkthroughStatesCarryTheAnimationMasks() throws {
     let output = try Harness.kvscope(["check", "--states", "scenarios/walkthrough.yaml"])
     #expect(output.status == 0)

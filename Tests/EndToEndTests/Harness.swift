@@ -89,6 +89,21 @@ enum Harness {
   /// `kvscope ARGS`.
   @discardableResult
   static func kvscope(_ arguments: [String]) throws -> Output { try run(binary, arguments) }
+
+  /// A fresh path in the temporary directory, ending in `suffix`.
+  static func temporaryPath(_ suffix: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "kvscope-test-\(UUID().uuidString)\(suffix)"
+    )
+    .path
+  }
+
+  /// Writes `text` to a fresh temporary file and returns its path.
+  static func temporaryFile(_ text: String, suffix: String = ".yaml") throws -> String {
+    let path = temporaryPath(suffix)
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
 }
 
 /// A tmux server of its own (a private socket), running one session.

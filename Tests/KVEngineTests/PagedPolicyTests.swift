@@ -334,6 +334,45 @@ struct PagedPolicyTests {
     let findings = T.findings(states)
     #expect(T.kinds(findings) == [.deadlock])
     #expect(states.last!.endReason.map { if case .stalled = $0 { true } else { false } } == true)
+    // Named as the cycle it is, when it forms: each holds 2 pages and waits for a third.
+    #expect(findings.first?.detail == .deadlock(stuck: [0, 1], cause: .waitCycle(holds: [2, 2], frames: 4)))
+    let formed = states.firstStep {
+      if case .growthFailed(1, _, .wait) = $0 { true } else { false }
+    }
+    #expect(findings.first?.step == formed)
+  }
+
+  /// The cycle of the issue: a pool of 8 where one request holds 6 and needs a 7th while another
+  /// holds 2 and needs a 3rd. Nothing is reported while a scheduled abort may still break it.
+  @Test func waitCycleIsNamedUnlessAnAbortMayBreakIt() {
+    let requests = [T.req("r0", 20, out: 8), T.req("r3", 4, out: 8)]
+    let stuck = T.findings(T.run(T.paged(pages: 8, pageSize: 4, onOOM: .wait, requests)))
+    #expect(stuck.map(\.detail) == [.deadlock(stuck: [0, 1], cause: .waitCycle(holds: [6, 2], frames: 8))])
+    let rescued = T.run(
+      T.paged(
+        pages: 8, pageSize: 4, onOOM: .wait, requests, events: [ScenarioEvent(at: 50, action: .abort("r3"))]))
+    #expect(T.findings(rescued).isEmpty)
+    #expect(rescued.last!.requests.map(\.status) == [.finished, .aborted])
+  }
+
+  /// A request whose prompt and output can never fit the pool is reported as it arrives, under the
+  /// on_oom policies that would keep it forever; `abort` ends it instead.
+  @Test func aSequenceLongerThanThePoolIsReportedOnArrival() {
+    for onOOM in [OOMAction.preempt, .wait] {
+      let states = T.run(
+        T.paged(pages: 8, pageSize: 4, onOOM: onOOM, [T.req("A", at: 2, 20, out: 20), T.req("B", 4, out: 2)]))
+      let findings = T.findings(states)
+      #expect(
+        findings.map(\.detail) == [.deadlock(stuck: [0], cause: .sequenceExceedsPool(pages: 10, usable: 8))])
+      let arrival = states.firstStep {
+        if case .plan(.cleanup, .cleanup(let arrived, _, _, _)) = $0 { arrived == [0] } else { false }
+      }
+      #expect(findings.first?.step == arrival)
+      #expect(states.last!.requests[1].status == .finished)
+    }
+    let aborted = T.run(T.paged(pages: 8, pageSize: 4, onOOM: .abort, [T.req("A", 20, out: 20)]))
+    #expect(T.findings(aborted).isEmpty)
+    #expect(aborted.last!.requests[0].status == .aborted)
   }
 
   @Test func abortEvents() {
