@@ -45,8 +45,9 @@ public struct KVEventHistory: Sendable {
     /// The parent chain (`blocks` blocks, `tokens` tokens) was resident: the storing request either
     /// found it cached (a prefix hit) or wrote it itself in an earlier step; events do not say which.
     case extends(blocks: Int, tokens: Int)
-    /// The parent already had another resident child: at least two sequences share the parent chain
-    /// of `blocks` blocks, so the storing request found it cached (a prefix hit).
+    /// The parent already had a resident child (another block, or a copy of the first one stored): at
+    /// least two sequences share the parent chain of `blocks` blocks, so the storing request found it
+    /// cached (a prefix hit).
     case branches(blocks: Int, tokens: Int)
     /// The parent is not resident: evicted earlier, or stored before the recording began.
     case detached(parent: String)
@@ -186,8 +187,9 @@ public struct KVEventHistory: Sendable {
     let above = facts[parent]
     let blocks = above?.depth ?? 1
     let tokens = above?.cumulativeTokens ?? 0
-    let others =
-      (state.children[parent] ?? 0) - (stored.hashes.first.map { state.blocks[$0] != nil } == true ? 1 : 0)
+    // Another resident child, or a copy of the first block already resident: another sequence holds
+    // the parent chain (one sequence never stores a block twice).
+    let others = state.children[parent] ?? 0
     return others > 0 ? .branches(blocks: blocks, tokens: tokens) : .extends(blocks: blocks, tokens: tokens)
   }
 
@@ -222,7 +224,7 @@ public struct KVEventHistory: Sendable {
     return contexts
   }
 
-  /// The prefix tree after batch `index`: the resident blocks and those the batch removed, each under
+  /// The prefix tree after batch `index`: the resident blocks and those the batch removed (a copy of), each under
   /// its parent, children in the order they were first stored.
   public func tree(after index: Int) -> PrefixTree {
     PrefixTree(history: self, batch: index)
@@ -250,7 +252,7 @@ public struct PrefixTree: Equatable, Sendable {
     public var tokens: Int
     /// Tokens from the start of the sequence to the end of this block, as far as the stream shows.
     public var cumulativeTokens: Int
-    /// Resident copies (0 for a block this batch removed).
+    /// Resident copies (0 for a block this batch removed and left with none).
     public var copies: Int
     public var children: Int
     public var storedNow: Bool
@@ -267,7 +269,7 @@ public struct PrefixTree: Equatable, Sendable {
     var removed: Set<String> = []
     var stored: Set<String> = []
     if batch >= 0, batch < history.stream.batches.count {
-      removed = Set(history.stream.batches[batch].removed).subtracting(state.blocks.keys)
+      removed = Set(history.stream.batches[batch].removed)
       stored = Set(history.stream.batches[batch].stored)
     }
     let present = Set(state.blocks.keys).union(removed)

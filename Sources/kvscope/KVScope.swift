@@ -16,6 +16,7 @@ struct KVScope: ParsableCommand {
     version: version,
     subcommands: [
       Play.self, Check.self, Compare.self, Frame.self, Bench.self, Replay.self, Import.self, Events.self,
+      Open.self,
     ],
     defaultSubcommand: Play.self
   )
