@@ -269,7 +269,7 @@ public struct PrefixTree: Equatable, Sendable {
     var removed: Set<String> = []
     var stored: Set<String> = []
     if batch >= 0, batch < history.stream.batches.count {
-      removed = Set(history.stream.batches[batch].removed)
+      removed = Set(history.stream.batches[batch].removed.filter { history.blocks[$0] != nil })
       stored = Set(history.stream.batches[batch].stored)
     }
     let present = Set(state.blocks.keys).union(removed)

@@ -96,8 +96,8 @@ struct Open: ParsableCommand {
       "events:      \(file), \(stream.format.title)",
       "batches:     \(stream.batches.count)"
         + (stream.batches.isEmpty ? "" : ", ts \(stream.batches[0].ts) to \(stream.batches[last].ts)"),
-      "stored:      \(stored) blocks in \(s.filter { $0.storedBlocks > 0 }.count) batches",
-      "removed:     \(removed) blocks in \(s.filter { $0.removedBlocks > 0 }.count) batches"
+      "stored:      \(stored) blocks, in \(s.filter { $0.storedBlocks > 0 }.count) of the batches",
+      "removed:     \(removed) blocks, in \(s.filter { $0.removedBlocks > 0 }.count) of the batches"
         + (unknown > 0 ? " (\(unknown) not resident when removed)" : ""),
       "cleared:     \(s.filter(\.cleared).count) times",
       "resident:    \(s.last?.resident ?? 0) blocks at the end"

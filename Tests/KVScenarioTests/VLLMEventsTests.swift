@@ -79,7 +79,9 @@ struct VLLMEventsTests {
 
   @Test("read back, the stream's resident set equals the run's cached blocks at every batch")
   func residentSetRoundTrip() throws {
-    for scenario in [Self.scenario, EngineWalkthrough.vllm] {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("scenarios/vllm-v1-walkthrough.yaml").path
+    for scenario in [Self.scenario, EngineWalkthrough.vllm, try ScenarioLoader.load(path: file)] {
       let batches = VLLMEvents.batches(scenario)
       let read = try KVEventStream.read(
         Data(batches.map(VLLMEvents.line).joined(separator: "\n").utf8), file: "e")
@@ -102,14 +104,22 @@ struct VLLMEventsTests {
           let page = end.pool.cached[frame]!
           let spec = end.requests[Int(page.request)].spec
           var hash: BlockHash?
+          var parent: BlockHash?
           for p in 0...Int(page.page) {
             let size = scenario.cache.pageSize
             let tokens = (p * size..<((p + 1) * size)).map { Int(spec.token(at: $0)) }
+            parent = hash
             hash = BlockHash.of(tokens: tokens, parent: hash)
           }
           cached[String(hash!.external), default: 0] += 1
+          // The history's parent link is the engine's previous page.
+          #expect(history.blocks[String(hash!.external)]?.parent == parent.map { String($0.external) })
         }
         #expect(resident == cached, "batch at iteration \(batch.step)")
+        // The prefix tree holds every resident block with its copies.
+        let index = batches.firstIndex(of: batch)!
+        let nodes = history.tree(after: index).nodes.filter { $0.copies > 0 }
+        #expect(Dictionary(uniqueKeysWithValues: nodes.map { ($0.hash, $0.copies) }) == cached)
       }
     }
   }
