@@ -80,7 +80,7 @@ struct EventsLayout {
 
   /// The sentences under the help overlay's key table.
   static let helpNotes = [
-    "Tree: + stored in this batch, - removed in it; tok = the block's tokens, sum = its chain's.",
+    "Tree: a marked row starts a sequence; + stored now, - removed now; sum: tokens of the chain.",
     "A branch is indented under its parent; a chain goes on at the same indent.",
     "Events carry no physical block ids, refcounts or request ids: a hit shows only",
     "where a store branches off a chain another sequence has cached.",

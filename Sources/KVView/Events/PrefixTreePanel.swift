@@ -12,6 +12,8 @@ struct PrefixTreeRows {
     /// Tokens of the folded blocks together.
     var tokens: Int
     var indent: Int
+    /// The first block of the row starts a tree (it has no parent in the tree).
+    var isRoot: Bool
   }
 
   private(set) var rows: [Row] = []
@@ -38,16 +40,18 @@ struct PrefixTreeRows {
         last.node.level == node.level - 1, !last.node.storedNow, !last.node.removedNow, !last.node.detached
       {
         rows[rows.count - 1] = Row(
-          node: node, blocks: last.blocks + 1, tokens: last.tokens + node.tokens, indent: indent)
+          node: node, blocks: last.blocks + 1, tokens: last.tokens + node.tokens, indent: indent,
+          isRoot: last.isRoot)
       } else {
-        rows.append(Row(node: node, blocks: 1, tokens: node.tokens, indent: indent))
+        rows.append(Row(node: node, blocks: 1, tokens: node.tokens, indent: indent, isRoot: node.level == 0))
       }
     }
   }
 }
 
 /// The prefix tree of the cached blocks after the batch, in a box: each block's hash, its tokens and
-/// the tokens of its chain; the blocks this batch stored marked `+`, those it removed `-`.
+/// the tokens of its chain; a tree's first block marked `▶`, the blocks this batch stored `+`, those it
+/// removed `-`.
 struct PrefixTreePanel: Panel {
   let rows: [PrefixTreeRows.Row]
   let resident: Int
@@ -71,7 +75,7 @@ struct PrefixTreePanel: Panel {
     let node = row.node
     let pad = String(repeating: "  ", count: min(row.indent, 12))
     let mark = node.storedNow ? "+" : node.removedNow ? "-" : " "
-    var text = pad + mark + " "
+    var text = pad + mark + (row.isRoot ? g.marker : " ") + " "
     if row.blocks > 1 {
       text += "\(row.blocks) blocks to \(EventText.short(node.hash, g))  \(row.tokens) tok"
     } else {
