@@ -67,3 +67,26 @@ struct OpenEventsTests {
     )
   }
 }
+
+/// The README's example line of each format reads as that format.
+struct OpenEventsReadmeTests {
+  @Test func everyExampleLineReadsAsItsFormat() throws {
+    let readme = try ReadmeTests.readme()
+    let table = try #require(readme.range(of: "| `--format` | source | a line |"))
+    let rows = readme[table.upperBound...].split(separator: "\n").dropFirst().prefix { $0.hasPrefix("| `") }
+    #expect(rows.count == 4)
+    for row in rows {
+      let cells = row.components(separatedBy: " | ")
+      let format = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "| `"))
+      let line = cells[cells.count - 1].trimmingCharacters(in: CharacterSet(charactersIn: "| `"))
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "kvscope-readme-\(UUID()).jsonl"
+      ).path
+      defer { unlink(path) }
+      try (line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+      let detected = try Harness.kvscope(["open", path])
+      let named = try Harness.kvscope(["open", path, "--format", format])
+      #expect(detected.status == 0 && named.stdout == detected.stdout, "\(format): \(detected.stderr)")
+    }
+  }
+}
