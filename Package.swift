@@ -26,7 +26,7 @@ let package = Package(
       dependencies: ["KVEngine", "KVText", "Yams"]
     ),
     // The screen: renders engine state into an in-memory grid of cells, and the view's key handling.
-    .target(name: "KVView", dependencies: ["KVEngine", "KVText"]),
+    .target(name: "KVView", dependencies: ["KVEngine", "KVText", "KVScenario"]),
     // The thin curses layer: copies a grid to the terminal and reads keys.
     .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
     .target(name: "KVTerminal", dependencies: ["CNcurses", "KVView"]),

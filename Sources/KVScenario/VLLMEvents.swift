@@ -211,86 +211,7 @@ enum SHA256 {
   private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 }
 
-/// A recorded KV event stream, read back for comparison: each batch's stored blocks (with their
-/// parents) and removed blocks. Hashes are kept as their JSON text, integers or strings alike.
-public struct RecordedBatch: Equatable, Sendable {
-  public var line: Int
-  public var ts: String
-  public var stored: [String]
-  public var removed: [String]
-  /// `BlockStored` events by their first hash, with their parent.
-  public var parents: [String: String]
-  public var cleared: Bool
-}
-
 extension VLLMEvents {
-  /// Reads JSON Lines of event batches: the map form (`{"ts", "events": [{"type": ...}]}`) or vLLM's
-  /// positional form (`[ts, [["BlockStored", hashes, parent, ...], ...], rank]`).
-  public static func read(_ data: Data, file: String) throws(ScenarioError) -> [RecordedBatch] {
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw ScenarioError(file: file, message: "not UTF-8 text")
-    }
-    var batches: [RecordedBatch] = []
-    for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let line = index + 1
-      let body = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-      guard !body.isEmpty else { continue }
-      func fail(_ message: String) -> ScenarioError {
-        ScenarioError(file: file, line: line, message: message)
-      }
-      guard let value = try? JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed])
-      else {
-        throw fail("not valid JSON; expected one event batch a line")
-      }
-      let ts: Any?
-      let events: [Any]
-      if let map = value as? [String: Any], let list = map["events"] as? [Any] {
-        (ts, events) = (map["ts"], list)
-      } else if let array = value as? [Any], array.count >= 2, let list = array[1] as? [Any] {
-        (ts, events) = (array[0], list)
-      } else {
-        throw fail("expected an event batch: {\"ts\", \"events\"} or [ts, events, rank]")
-      }
-      var batch = RecordedBatch(
-        line: line, ts: "\(ts ?? "")", stored: [], removed: [], parents: [:], cleared: false)
-      for (position, event) in events.enumerated() {
-        let type: String?
-        let hashes: Any?
-        let parent: Any?
-        if let map = event as? [String: Any] {
-          (type, hashes, parent) = (map["type"] as? String, map["block_hashes"], map["parent_block_hash"])
-        } else if let array = event as? [Any], let tag = array.first as? String {
-          (type, hashes, parent) = (tag, array.count > 1 ? array[1] : nil, array.count > 2 ? array[2] : nil)
-        } else {
-          throw fail("event \(position + 1) is neither a {\"type\": ...} object nor a [\"Type\", ...] array")
-        }
-        let list = (hashes as? [Any])?.map { Self.text($0) } ?? []
-        switch type {
-        case "BlockStored":
-          batch.stored += list
-          if let first = list.first { batch.parents[first] = parent.map(Self.text) ?? "null" }
-        case "BlockRemoved": batch.removed += list
-        case "AllBlocksCleared": batch.cleared = true
-        default:
-          throw fail(
-            "event \(position + 1) has type `\(type ?? "none")`; expected BlockStored, BlockRemoved or AllBlocksCleared"
-          )
-        }
-      }
-      batches.append(batch)
-    }
-    return batches
-  }
-
-  static func text(_ value: Any) -> String {
-    switch value {
-    case let number as NSNumber: return number.stringValue
-    case let string as String: return string
-    case is NSNull: return "null"
-    default: return "\(value)"
-    }
-  }
-
   /// The first batch where two streams disagree, as sentences; nil when they agree.
   public static func difference(_ a: [RecordedBatch], _ b: [RecordedBatch], names: (String, String))
     -> [String]?
@@ -338,24 +259,5 @@ extension VLLMEvents {
       }
     }
     return nil
-  }
-}
-
-extension VLLMEvents {
-  /// The blocks held in the prefix cache after each batch of a stream: stored minus removed, counted
-  /// (vLLM keeps equal blocks apart, so a hash may be resident twice). Index = batch.
-  public static func residentSets(_ batches: [RecordedBatch]) -> [[String: Int]] {
-    var resident: [String: Int] = [:]
-    var sets: [[String: Int]] = []
-    for batch in batches {
-      if batch.cleared { resident = [:] }
-      for hash in batch.removed {
-        resident[hash, default: 0] -= 1
-        if resident[hash] == 0 { resident[hash] = nil }
-      }
-      for hash in batch.stored { resident[hash, default: 0] += 1 }
-      sets.append(resident)
-    }
-    return sets
   }
 }

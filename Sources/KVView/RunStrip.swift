@@ -11,7 +11,11 @@ struct RunStrip {
   static func drawCaret(
     _ grid: inout Grid, in inner: Rect, sparkX: Int, column: Int, y: Int, iteration: Int
   ) {
-    let label = "iter \(Fmt.grouped(iteration))"
+    drawCaret(&grid, in: inner, sparkX: sparkX, column: column, y: y, label: "iter \(Fmt.grouped(iteration))")
+  }
+
+  /// Draws the caret `^` under column `column` with `label` beside it.
+  static func drawCaret(_ grid: inout Grid, in inner: Rect, sparkX: Int, column: Int, y: Int, label: String) {
     let x = sparkX + column
     grid.set("^", x: x, y: y, style: TextStyle(.selected, bold: true))
     if column + 2 + label.count <= inner.maxX - sparkX {

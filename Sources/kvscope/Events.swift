@@ -74,7 +74,7 @@ struct EventsDiff: ParsableCommand {
     func read(_ path: String) -> [RecordedBatch] {
       guard let data = FileManager.default.contents(atPath: path) else { Input.fail("\(path): no such file") }
       do {
-        return try VLLMEvents.read(data, file: path)
+        return try KVEventStream.read(data, file: path).batches
       } catch {
         Input.fail("\(error)")
       }

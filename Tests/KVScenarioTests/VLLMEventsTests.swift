@@ -67,23 +67,26 @@ struct VLLMEventsTests {
     let removed = batches.flatMap(\.events).compactMap { if case .removed(let h) = $0 { h } else { nil } }
     #expect(Set(removed.flatMap { $0 }) == [9_561_501_211_280_363_793, 15_292_913_576_410_714_033])
     let text = batches.map(VLLMEvents.line).joined(separator: "\n")
-    let read = try VLLMEvents.read(Data(text.utf8), file: "e")
+    let read = try KVEventStream.read(Data(text.utf8), file: "e").batches
     #expect(read.count == batches.count && read[0].stored == ["9561501211280363793", "15292913576410714033"])
     #expect(VLLMEvents.difference(read, read, names: ("a", "b")) == nil)
     // The positional form of vLLM's msgpack structs reads the same.
     let positional =
       "[0, [[\"BlockStored\", [9561501211280363793, 15292913576410714033], null, [1,2,3,4,5,6,7,8], 4, null, \"GPU\"]], null]"
-    let other = try VLLMEvents.read(Data(positional.utf8), file: "p")
+    let other = try KVEventStream.read(Data(positional.utf8), file: "p").batches
     #expect(other[0].stored == read[0].stored && other[0].parents == read[0].parents)
   }
 
   @Test("read back, the stream's resident set equals the run's cached blocks at every batch")
   func residentSetRoundTrip() throws {
-    for scenario in [Self.scenario, EngineWalkthrough.vllm] {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("scenarios/vllm-v1-walkthrough.yaml").path
+    for scenario in [Self.scenario, EngineWalkthrough.vllm, try ScenarioLoader.load(path: file)] {
       let batches = VLLMEvents.batches(scenario)
-      let read = try VLLMEvents.read(
+      let read = try KVEventStream.read(
         Data(batches.map(VLLMEvents.line).joined(separator: "\n").utf8), file: "e")
-      let sets = VLLMEvents.residentSets(read)
+      let history = KVEventHistory(read)
+      let sets = read.batches.indices.map { history.residentCounts(after: $0) }
       // The run's cached frames at the end of each iteration, as the hashes events carry.
       var state = EngineState(scenario: scenario)
       var ends: [EngineState] = []
@@ -101,35 +104,45 @@ struct VLLMEventsTests {
           let page = end.pool.cached[frame]!
           let spec = end.requests[Int(page.request)].spec
           var hash: BlockHash?
+          var parent: BlockHash?
           for p in 0...Int(page.page) {
             let size = scenario.cache.pageSize
             let tokens = (p * size..<((p + 1) * size)).map { Int(spec.token(at: $0)) }
+            parent = hash
             hash = BlockHash.of(tokens: tokens, parent: hash)
           }
           cached[String(hash!.external), default: 0] += 1
+          // The history's parent link is the engine's previous page.
+          #expect(history.blocks[String(hash!.external)]?.parent == parent.map { String($0.external) })
         }
         #expect(resident == cached, "batch at iteration \(batch.step)")
+        // The prefix tree holds every resident block with its copies.
+        let index = batches.firstIndex(of: batch)!
+        let nodes = history.tree(after: index).nodes.filter { $0.copies > 0 }
+        #expect(Dictionary(uniqueKeysWithValues: nodes.map { ($0.hash, $0.copies) }) == cached)
       }
     }
   }
 
   @Test("diff names the first batch that differs")
   func diff() throws {
-    let a = try VLLMEvents.read(
+    let a = try KVEventStream.read(
       Data(
         "{\"ts\":0,\"events\":[{\"type\":\"BlockStored\",\"block_hashes\":[1,2],\"parent_block_hash\":null}]}\n{\"ts\":1,\"events\":[{\"type\":\"BlockRemoved\",\"block_hashes\":[1]}]}"
-          .utf8), file: "a")
-    let b = try VLLMEvents.read(
+          .utf8), file: "a"
+    ).batches
+    let b = try KVEventStream.read(
       Data(
         "{\"ts\":0,\"events\":[{\"type\":\"BlockStored\",\"block_hashes\":[1,2],\"parent_block_hash\":null}]}\n{\"ts\":1,\"events\":[{\"type\":\"BlockRemoved\",\"block_hashes\":[2]}]}"
-          .utf8), file: "b")
+          .utf8), file: "b"
+    ).batches
     let lines = VLLMEvents.difference(a, b, names: ("a", "b"))
     #expect(
       lines == [
         "batch 2 (a line 2, ts 1; b line 2, ts 1):", "  removed only in a: 1", "  removed only in b: 2",
       ])
     #expect(throws: ScenarioError.self) {
-      _ = try VLLMEvents.read(Data("{\"ts\":0,\"events\":[{\"type\":\"Nope\"}]}".utf8), file: "c")
+      _ = try KVEventStream.read(Data("{\"ts\":0,\"events\":[{\"type\":\"Nope\"}]}".utf8), file: "c")
     }
   }
 }
