@@ -289,7 +289,7 @@ enum CodeListingBuilder {
         "available = \(s.pool.freeCount) free + \(s.pool.lru.count) in LRU",
       ]
     case .admitted(let r, let pages, let hitPages):
-      let hits = s.pool.checked ? ", \(hitPages) from the prefix cache" : ""
+      let hits = s.config.prefixCache ? ", \(hitPages) from the prefix cache" : ""
       return ["\(s.name(r)): \(pages) page\(pages == 1 ? "" : "s")\(hits)"]
     case .refillFailed(_, let lost):
       return lost.isEmpty ? [] : ["popped \(capped(lost.map(s.name))) are neither admitted nor re-queued"]

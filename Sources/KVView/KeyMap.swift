@@ -25,7 +25,7 @@ enum ViewAction: CaseIterable, Sendable {
   case toggleRecording
   case redraw
   case openHelp
-  /// Drop the highlight of a request (`:find`).
+  /// Drop the highlighted request and the selected frame (`:find`, `:frame`).
   case clearSelection
   case quit
 }
@@ -176,7 +176,7 @@ enum KeyMap {
     .row(
       "?", "help", KeyBinding([.character("?"), .function(1)], .openHelp),
       hints: [Hint("? help", priority: 0)]),
-    .row("Esc", "close overlay", KeyBinding([.escape], .clearSelection)),
+    .row("Esc", "close / deselect", KeyBinding([.escape], .clearSelection)),
     .row(
       "q", "quit", KeyBinding([.character("q"), .control("c")], .quit), hints: [Hint("q quit", priority: 0)]),
   ]

@@ -39,6 +39,14 @@ public struct LiveController: Sendable {
   /// Reacts to one key: the command line and the help overlay take keys of their own; otherwise the key
   /// map says what the key does.
   public mutating func handle(_ key: Key) -> [ControllerEffect] {
+    let step = timeline.current.step
+    let effects = dispatch(key)
+    // The event log follows the run: a move brings its newest line, the current step, back into view.
+    if timeline.current.step != step { view.scroll[.log] = nil }
+    return effects
+  }
+
+  private mutating func dispatch(_ key: Key) -> [ControllerEffect] {
     if view.commandLine != nil { return editCommandLine(key) }
     if view.showHelp { return handleInHelp(key) }
     view.message = nil
@@ -99,7 +107,7 @@ public struct LiveController: Sendable {
     case .toggleRecording: return [.toggleRecording]
     case .redraw: return [.redrawAll]
     case .openHelp: view.showHelp = true
-    case .clearSelection: view.selectedRequest = nil
+    case .clearSelection: clearSelection()
     case .quit: return [.quit]
     }
     return []
@@ -175,14 +183,23 @@ public struct LiveController: Sendable {
     )
   }
 
+  /// Drops the highlighted request and the selected frame.
+  private mutating func clearSelection() {
+    view.selectedRequest = nil
+    view.selectedFrame = nil
+  }
+
   private mutating func cycleFocus(_ delta: Int) {
     let panes = Pane.allCases
     let index = panes.firstIndex(of: view.focus)!
     view.focus = panes[(index + delta + panes.count) % panes.count]
   }
 
+  /// Scrolls the focused pane down (`delta` > 0) or up. The event log counts rows back from its newest
+  /// line, so down brings it nearer the current step.
   private mutating func scroll(_ delta: Int) {
-    view.scroll[view.focus] = max(0, (view.scroll[view.focus] ?? 0) + delta)
+    let rows = view.focus == .log ? -delta : delta
+    view.scroll[view.focus] = max(0, (view.scroll[view.focus] ?? 0) + rows)
   }
 
   /// The frames panel's layout on the last screen size, for `view`.
@@ -212,6 +229,15 @@ public struct LiveController: Sendable {
       view.zoom = current * 2
     } else {
       view.zoom = max(1, current / 2)
+      if let layout = framesLayout(view), layout.start == 0, layout.end >= frames {
+        // The whole pool still shows: nothing to pan, so the layout stays automatic.
+        view.zoom = 0
+        view.viewportStart = 0
+        view.message = StatusMessage(
+          "the whole pool shows at 1 cell = \(layout.framesPerCell) frame\(layout.framesPerCell == 1 ? "" : "s")"
+        )
+        return
+      }
     }
     centerViewport(on: center)
     view.message = StatusMessage("1 cell = \(view.zoom) frame\(view.zoom == 1 ? "" : "s")")
@@ -318,6 +344,9 @@ public struct LiveController: Sendable {
       let count = table.count
       view.message = StatusMessage(
         "\(timeline.current.requests[r].id) holds \(Fmt.grouped(count)) frame\(count == 1 ? "" : "s")")
+    case .clearSelection:
+      clearSelection()
+      view.message = StatusMessage("selection cleared")
     case .frame(let frame):
       view.selectedFrame = frame
       centerViewport(on: frame)
@@ -382,6 +411,8 @@ enum Command: Equatable {
   case action(UserAction)
   case find(Int)
   case frame(Int)
+  /// `:find` or `:frame` alone: no request highlighted, no frame selected.
+  case clearSelection
   case zoom(Int)
   case goto(Int)
   case iteration(Int)
@@ -396,7 +427,7 @@ struct CommandError: Error, Equatable {
 /// sees the action.
 enum CommandParser {
   static let usage =
-    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find ID, frame N, zoom N, goto N, iter N"
+    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find [ID], frame [N], zoom N, goto N, iter N"
 
   static func parse(verb: String, arguments: [String], state: EngineState) -> Result<Command, CommandError> {
     func fail(_ message: String) -> Result<Command, CommandError> { .failure(CommandError(message: message)) }
@@ -480,6 +511,8 @@ enum CommandParser {
         return fail("\(arguments[0]) has already ended (\(state.requests[r].status.rawValue))")
       }
       return .success(.action(.abort(arguments[0])))
+    case "find" where arguments.isEmpty, "frame" where arguments.isEmpty:
+      return .success(.clearSelection)
     case "find":
       if let error = expect(1) { return .failure(error) }
       guard let r = state.requestIndex(id: arguments[0]) else {

@@ -102,7 +102,7 @@ struct ScreenLayout {
     frames = FramesPanel(state: state, view: view, g: g, width: innerWidth, maxRows: maxFrames - 3)
     let body = frames.layout?.bodyRows ?? 0
     bitmask = BitmaskPanel(
-      state: state, view: view, g: g, layout: frames.layout, width: innerWidth,
+      state: state, view: view, g: g, layout: frames.layout, ownerKey: frames.ownerKey, width: innerWidth,
       room: max(0, maxFrames - 2 - body))
     let bitmaskRows = bitmask.lines.count
     framesRect = Rect(x: 0, y: contentTop, width: width, height: 2 + body + bitmaskRows)
@@ -134,7 +134,8 @@ struct ScreenLayout {
     middle = Middle(
       tables: tables,
       tablesRect: Rect(x: 0, y: middleTop, width: leftWidth, height: tablesHeight),
-      scheduler: SchedulerPanel(state: state, view: view, g: g, width: leftWidth - 2),
+      scheduler: SchedulerPanel(
+        state: state, added: timeline.actions, view: view, g: g, width: leftWidth - 2),
       schedulerRect: Rect(
         x: 0, y: middleTop + tablesHeight, width: leftWidth, height: middleHeight - tablesHeight),
       code: code,

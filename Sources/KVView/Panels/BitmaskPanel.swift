@@ -8,48 +8,100 @@ struct BitmaskPanel: Panel {
   let g: Glyphs
   /// The frames drawing above, whose window the mask and refs follow.
   let layout: FramesLayout?
+  /// The owners' letters of the compact drawing, named on a row of their own.
+  let ownerKey: OwnerKey?
   /// The rows drawn, at most the room given.
   private(set) var lines: [(String, TextStyle)] = []
+  /// The row of `lines` that names the owners, drawn in their colours.
+  private var ownersRow: Int?
 
   var pool: PagePool { state.pool }
 
   /// The rows for `width` columns and at most `room` rows: mask and refs share a row when rows are
   /// scarce, the legend is added when one is left.
-  init(state: EngineState, view: ViewState, g: Glyphs, layout: FramesLayout?, width: Int, room: Int) {
+  init(
+    state: EngineState, view: ViewState, g: Glyphs, layout: FramesLayout?, ownerKey: OwnerKey? = nil,
+    width: Int,
+    room: Int
+  ) {
     self.state = state
     self.view = view
     self.g = g
     self.layout = layout
+    self.ownerKey = ownerKey
     var info = infoLines(width: width)
-    if info.count > room, let m = info.firstIndex(where: { $0.0.hasPrefix("free_mask") }),
-      m + 1 < info.count, info[m + 1].0.hasPrefix("refs")
-    {
-      let mask = info[m].0.replacingOccurrences("  (1 = free, 0 = alloc)", "")
-      if mask.count + 3 + info[m + 1].0.count <= width {
-        info[m].0 = mask + "   " + info[m + 1].0
-        info.remove(at: m + 1)
-      }
-    } else if info.count < room, let legend = legend(width: width) {
-      info.append((legend, TextStyle(.dim)))
+    if info.count < room, let legend = legend(width: width) {
+      info.append((legend, TextStyle(.dim), .legend))
     }
-    lines = Array(info.prefix(room))
+    // When rows are scarce the least needed go first; the refs (when they fit) and the selection join
+    // the mask's row, which stays while any row is left.
+    for row in InfoRow.allCases.reversed() where info.count > room {
+      let selected = info.contains { $0.row == .selection }
+      if let m = info.firstIndex(where: { $0.row == .mask }),
+        let i = info.firstIndex(where: { $0.row == row }),
+        row == .selection || (row == .refs && !selected)
+      {
+        var mask = info[m].text.replacingOccurrences("  (1 = free, 0 = alloc)", "")
+        if row == .selection && mask.hasPrefix("free_mask[") {
+          // A narrower window of the mask makes room for the selection.
+          mask = maskWindow(width: width - 3 - info[i].text.count)
+        }
+        if row == .selection || mask.count + 3 + info[i].text.count <= width {
+          info[m].text = mask + "   " + info[i].text
+        }
+      }
+      info.removeAll { $0.row == row }
+    }
+    let kept = info.prefix(room)
+    lines = kept.map { ($0.text, $0.style) }
+    ownersRow = kept.firstIndex { $0.row == .owners }
+  }
+
+  /// The kinds of row, the most needed first.
+  enum InfoRow: CaseIterable {
+    case mask, selection, owners, lru, refs, counts, legend
   }
 
   func draw(into grid: inout Grid, in rect: Rect) {
     for (i, line) in lines.enumerated() {
+      if i == ownersRow, let ownerKey {
+        drawOwners(ownerKey, into: &grid, at: Rect(x: rect.x, y: rect.y + i, width: rect.width, height: 1))
+        continue
+      }
       grid.put(
         Fmt.clip(line.0, rect.width, ellipsis: g.ellipsis), x: rect.x, y: rect.y + i, in: rect, style: line.1)
     }
   }
 
+  /// `a r669 120  b r12 80 ... # 40 more`: each letter and id in its owner's colour with its frames on
+  /// screen, as many as fit.
+  private func drawOwners(_ key: OwnerKey, into grid: inout Grid, at rect: Rect) {
+    var x = rect.x
+    var shown = 0
+    for entry in key.named {
+      let text = "\(entry.glyph) \(state.requests[entry.request].id) \(Fmt.grouped(entry.frames))"
+      let rest = key.named.count - shown - 1 + key.unnamed
+      guard x + text.count + (rest > 0 ? 12 : 0) <= rect.maxX else { break }
+      grid.put(text, x: x, y: rect.y, in: rect, style: TextStyle(.owner(entry.request), bold: true))
+      x += text.count + 2
+      shown += 1
+    }
+    let more = key.named.count - shown + key.unnamed
+    if more > 0 {
+      grid.put(
+        "\(OwnerKey.other) \(Fmt.grouped(more)) more", x: x, y: rect.y, in: rect, style: TextStyle(.dim))
+    }
+  }
+
   /// Lines under the drawing: the mask in binary and hex, the refs array, counts and the selection.
-  private func infoLines(width: Int) -> [(String, TextStyle)] {
+  private func infoLines(width: Int) -> [(text: String, style: TextStyle, row: InfoRow)] {
     let n = pool.count
-    guard n > 0, width > 0 else { return [("empty pool", TextStyle(.dim))] }
-    var lines: [(String, TextStyle)] = []
+    guard n > 0, width > 0 else { return [("empty pool", TextStyle(.dim), .counts)] }
+    var lines: [(text: String, style: TextStyle, row: InfoRow)] = []
     if pool.order == .queue {
       // The free queue, not the mask, decides the next frame.
-      lines.append((queueText(width: width), TextStyle(.accent)))
+      lines.append(
+        (listText("free_queue", pool.freeQueue, note: "head first", width: width), TextStyle(.accent), .mask))
     }
     let legend = "(1 = free, 0 = alloc)"
     // The whole mask when it fits, else a window of it around the viewport.
@@ -60,26 +112,21 @@ struct BitmaskPanel: Panel {
     } else if !whole.isEmpty && whole.count <= width {
       windowed = false
       lines.append(
-        (whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent)))
+        (whole.count + 2 + legend.count <= width ? whole + "  " + legend : whole, TextStyle(.accent), .mask))
     } else {
       windowed = true
-      let anchor = layout?.start ?? 0
-      var chosen = 4
-      for bits in [64, 32, 16, 8, 4] {
-        let a = (anchor / bits) * bits
-        let range = a..<min(n, a + bits)
-        if maskWindowText(range).count <= width {
-          chosen = bits
-          break
-        }
-      }
-      let a = (anchor / chosen) * chosen
-      lines.append((maskWindowText(a..<min(n, a + chosen)), TextStyle(.accent)))
+      lines.append((maskWindow(width: width), TextStyle(.accent), .mask))
+    }
+    if pool.order == .lowestFirst && pool.lru.count > 0 {
+      // Cached frames with refcount 0, in the order eviction takes them.
+      lines.append(
+        (listText("lru", pool.lru, note: "head first: evicted first", width: width), TextStyle(.normal), .lru)
+      )
     }
     // Refs.
     let allRefs = "refs = [" + pool.refs.prefix(min(n, 512)).map { String($0) }.joined(separator: ",") + "]"
     if !windowed && n <= 512 && allRefs.count <= width {
-      lines.append((allRefs, TextStyle(.normal)))
+      lines.append((allRefs, TextStyle(.normal), .refs))
     } else {
       let a = layout?.start ?? 0
       var b = a
@@ -91,7 +138,7 @@ struct BitmaskPanel: Panel {
         text = candidate
         b += 1
       }
-      if !text.isEmpty { lines.append((text, TextStyle(.normal))) }
+      if !text.isEmpty { lines.append((text, TextStyle(.normal), .refs)) }
     }
     // Counts.
     let cached = pool.lru.count
@@ -112,30 +159,33 @@ struct BitmaskPanel: Panel {
     if let layout, layout.start > 0 || layout.end < n {
       counts += "; showing \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, layout.end - 1)))"
     }
-    lines.append((counts, TextStyle(.dim)))
+    lines.append((counts, TextStyle(.dim), .counts))
+    if let key = ownerKey, !key.named.isEmpty {
+      // Drawn by `drawOwners`; the text stands for the row when rows are counted or merged.
+      lines.append(("owners", TextStyle(.dim), .owners))
+    }
     if let detail = selectionText() {
-      // The selection first: it is what the user asked for when rows are scarce.
-      lines.insert((detail, TextStyle(.selected, bold: true)), at: 0)
+      // The selection first: it is what the user asked for.
+      lines.insert((detail, TextStyle(.selected, bold: true), .selection), at: 0)
     }
     return lines
   }
 
   /// `free_queue = [3, 7, 2, 1]  (head first)`, cut in the middle when long.
-  private func queueText(width: Int) -> String {
-    let queue = pool.freeQueue
-    let suffix = "  (head first)"
+  private func listText(_ name: String, _ queue: LRUList, note: String, width: Int) -> String {
+    let suffix = "  (\(note))"
     var shown: [Int] = []
     var cursor = queue.head
     while cursor >= 0 && shown.count < 256 {
       shown.append(Int(cursor))
       cursor = queue.next(after: Int(cursor))
     }
-    let whole = "free_queue = [" + shown.map(String.init).joined(separator: ", ") + "]"
+    let whole = "\(name) = [" + shown.map(String.init).joined(separator: ", ") + "]"
     if shown.count == queue.count && whole.count + suffix.count <= width { return whole + suffix }
     if shown.count == queue.count && whole.count <= width { return whole }
     // Head items, then the tail item, then the length.
     let tail = queue.tail >= 0 ? ", ..., \(queue.tail)] (\(Fmt.grouped(queue.count)))" : "]"
-    var text = "free_queue = ["
+    var text = "\(name) = ["
     for (i, frame) in shown.enumerated() {
       let piece = (i == 0 ? "" : ", ") + String(frame)
       if text.count + piece.count + tail.count > width { break }
@@ -173,6 +223,21 @@ struct BitmaskPanel: Panel {
       text = candidate
     }
     return text.isEmpty ? nil : text
+  }
+
+  /// The widest window of the mask, 64 to 4 bits from the viewport's start, that fits `width`.
+  private func maskWindow(width: Int) -> String {
+    let anchor = layout?.start ?? 0
+    var chosen = 4
+    for bits in [64, 32, 16, 8, 4] {
+      let a = (anchor / bits) * bits
+      if maskWindowText(a..<min(pool.count, a + bits)).count <= width {
+        chosen = bits
+        break
+      }
+    }
+    let a = (anchor / chosen) * chosen
+    return maskWindowText(a..<min(pool.count, a + chosen))
   }
 
   private func maskWindowText(_ range: Range<Int>) -> String {

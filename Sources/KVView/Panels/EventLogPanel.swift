@@ -15,8 +15,8 @@ struct LogEntry {
   }
 }
 
-/// The event log: the last steps, newest at the bottom, the current one bold, each step's findings under
-/// it; scrolling goes back in time.
+/// The event log: the last steps, newest at the bottom, the current one bold and wrapped so that it
+/// reads whole, each step's findings under it; scrolling up goes back in time, down comes back.
 struct EventLogPanel: Panel {
   /// The last steps, oldest first.
   let entries: [LogEntry]
@@ -47,13 +47,14 @@ struct EventLogPanel: Panel {
     for s in entries.reversed() {
       if count >= needed { break }
       var entry: [(String, TextStyle)] = []
-      let isCurrent = s.step == currentStep
       let text = "#\(s.step) " + s.text
-      entry.append(
-        (
-          Fmt.clip(text, inner.width, ellipsis: g.ellipsis),
-          isCurrent ? TextStyle(.accent, bold: true) : TextStyle(.normal)
-        ))
+      if s.step == currentStep {
+        for piece in Fmt.wrap(text, width: inner.width, indent: 4) {
+          entry.append((piece, TextStyle(.accent, bold: true)))
+        }
+      } else {
+        entry.append((Fmt.clip(text, inner.width, ellipsis: g.ellipsis), TextStyle(.normal)))
+      }
       for finding in s.findings {
         for piece in Fmt.wrap("! " + finding, width: inner.width, indent: 4) {
           entry.append((piece, TextStyle(.finding, bold: true)))

@@ -38,6 +38,8 @@ struct FramesPanel: Panel {
   let own: Ownership
   /// How the pool is drawn, or nil when there is no pool or no room.
   private(set) var layout: FramesLayout?
+  /// The owners' characters in the compact layout.
+  private(set) var ownerKey: OwnerKey?
 
   var pool: PagePool { state.pool }
 
@@ -48,7 +50,15 @@ struct FramesPanel: Panel {
     self.g = g
     own = Ownership(state)
     layout = nil
+    ownerKey = nil
     layout = chooseLayout(width: width, maxRows: maxRows)
+    if let layout, case .compact = layout.kind {
+      ownerKey = OwnerKey(
+        state: state, own: own, range: layout.start..<layout.end, selected: view.selectedRequest)
+    } else if let layout, case .overview(1) = layout.kind {
+      ownerKey = OwnerKey(
+        state: state, own: own, range: layout.start..<layout.end, selected: view.selectedRequest)
+    }
   }
 
   // MARK: Layout
@@ -157,6 +167,13 @@ struct FramesPanel: Panel {
     if pool.lru.contains(f) { return .cached }
     if pool.freeMask.contains(f) { return pool.order == .queue && pool.isCached(f) ? .cached : .free }
     return .normal
+  }
+
+  /// What the marks of the dense layouts mean, for the help.
+  static func marks(_ g: Glyphs) -> String {
+    let free = g.unicode ? String(g.emptyCell) : "."
+    return
+      "dense frames: letter owner (key below), \(g.sharedCell) shared, \(g.cachedCell) cached, \(free) free, \(g.shades[3]) all used, \(g.shades[1]) some"
   }
 
   // MARK: Drawing
@@ -268,7 +285,7 @@ struct FramesPanel: Panel {
       let glyph: Character
       switch base {
       case .shared: glyph = g.sharedCell
-      case .owner(let r): glyph = r < state.requests.count ? (state.requests[r].id.first ?? "?") : "?"
+      case .owner(let r): glyph = ownerKey?.glyph(r) ?? "?"
       case .cached: glyph = g.cachedCell
       case .free: glyph = g.unicode ? g.emptyCell : "."
       default: glyph = "u"
@@ -351,7 +368,11 @@ struct FramesPanel: Panel {
         }
         if count * 2 > used { dominant = Int(candidate) }
       }
-      let glyph = g.shade(used + cached, of: b - a)
+      var glyph = g.shade(used + cached, of: b - a)
+      if perCell == 1, dominant >= 0, own.holders[a] == 1, let ownerKey {
+        // One frame a cell: its owner's letter, as the compact layout draws it.
+        glyph = ownerKey.glyph(dominant)
+      }
       var style: TextStyle
       if used == 0 && cached > 0 {
         style = TextStyle(.cached)

@@ -21,6 +21,7 @@ struct HelpOverlay: Panel {
       case .note(let text): notes.append(text)
       }
     }
+    notes.append(FramesPanel.marks(g))
     self.init(keyRows: keyRows, notes: notes, commands: CommandParser.usage, description: description, g: g)
   }
 

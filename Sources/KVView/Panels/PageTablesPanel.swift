@@ -27,6 +27,17 @@ struct PageTablesPanel: Panel {
     ).draw(into: &grid, in: rect)
   }
 
+  /// How a request that is ending reads instead of its capacity: `finished: releasing, 2 pages left`.
+  static func ending(_ request: RequestState, pages: Int) -> String? {
+    guard request.releasing || request.isTerminal else { return nil }
+    let how =
+      request.isTerminal
+      ? request.status.rawValue
+      : request.abortRequested ? "aborted" : request.output >= request.spec.output ? "finished" : "preempted"
+    let left = "\(pages) page\(pages == 1 ? "" : "s") left"
+    return pages > 0 || request.releasing ? "\(how): releasing, \(left)" : "\(how): holds no pages"
+  }
+
   /// Page tables: `A: [0, 1, 4]  180 tokens, 3 pages -> can hold 192 tokens`, the summary on a line of
   /// its own when narrow, and logical and physical rows under each table when there is room.
   /// Only the first `needed` lines are formatted once the detailed form is ruled out; the rest are
@@ -54,7 +65,7 @@ struct PageTablesPanel: Panel {
       let pages = table.lazy.filter { $0 != RequestState.releasedEntry }.count
       let held = "\(Fmt.grouped(request.computed)) tokens"
       let capacity = "\(pages) page\(pages == 1 ? "" : "s") -> can hold \(Fmt.grouped(pages * ps)) tokens"
-      let summary = held + ", " + capacity
+      let summary = Self.ending(request, pages: pages) ?? held + ", " + capacity
       let mark = r == view.selectedRequest ? g.marker : ""
       let style = TextStyle(.owner(r), bold: true, reverse: r == view.selectedRequest)
       let head = mark + "\(request.id): "

@@ -2,16 +2,17 @@ import KVEngine
 import KVText
 
 /// The scheduler: the phases with the current one marked, the queues, the counts, and a row per request
-/// that has arrived (or the operations of an allocator-only scenario).
+/// that has arrived (or the operations of an allocator-only scenario, with those typed at the `:`
+/// command line).
 struct SchedulerPanel: Panel {
   let lines: [(String, TextStyle)]
   let focused: Bool
   let scroll: Int
   let g: Glyphs
 
-  /// The lines for `width` columns.
-  init(state: EngineState, view: ViewState, g: Glyphs, width: Int) {
-    lines = Self.schedulerLines(state, g: g, width: width)
+  /// The lines for `width` columns; `added` are the user actions by the step after which they were given.
+  init(state: EngineState, added: [Int: UserAction] = [:], view: ViewState, g: Glyphs, width: Int) {
+    lines = Self.schedulerLines(state, added: added, g: g, width: width)
     focused = view.focus == .queues
     scroll = view.scroll[.queues] ?? 0
     self.g = g
@@ -22,7 +23,9 @@ struct SchedulerPanel: Panel {
       .draw(into: &grid, in: rect)
   }
 
-  private static func schedulerLines(_ state: EngineState, g: Glyphs, width: Int) -> [(String, TextStyle)] {
+  private static func schedulerLines(
+    _ state: EngineState, added: [Int: UserAction], g: Glyphs, width: Int
+  ) -> [(String, TextStyle)] {
     var lines: [(String, TextStyle)] = []
     let s = state
     if s.scenario.isAllocatorOnly {
@@ -30,6 +33,16 @@ struct SchedulerPanel: Panel {
       lines.append(("allocator-only: \(ops.count) operation\(ops.count == 1 ? "" : "s")", TextStyle(.title)))
       let list = ops.map(\.text).joined(separator: "; ")
       for line in Fmt.wrap(list, width: width) { lines.append((line, TextStyle(.normal))) }
+      let typed = added.keys.sorted().compactMap { step -> String? in
+        guard case .pool(let op) = added[step] else { return nil }
+        return "\(op.text) after step \(step)"
+      }
+      if !typed.isEmpty {
+        lines.append(("typed at the : command line: \(typed.count)", TextStyle(.title)))
+        for line in Fmt.wrap(typed.joined(separator: "; "), width: width) {
+          lines.append((line, TextStyle(.normal)))
+        }
+      }
       return lines
     }
     // Phases, the current one in brackets.
