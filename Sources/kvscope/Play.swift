@@ -77,20 +77,29 @@ enum LiveSession {
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
       let timeout = controller.view.playing ? max(1, 1000 / controller.view.speed) : -1
-      let key = terminal.readKey(timeoutMilliseconds: timeout) ?? .tick
-      for effect in controller.handle(key) {
-        switch effect {
-        case .quit: return
-        case .redrawAll: terminal.redrawAll()
-        case .applied(let step, let action):
-          recording.applied(step: step, action: action, in: &controller)
-        case .toggleRecording:
-          recording.toggle(&controller)
+      var key = terminal.readKey(timeoutMilliseconds: timeout) ?? .tick
+      // Keys typed faster than the screen is drawn are all handled before the next drawing (up to a
+      // screenful of them), so the view keeps up with a held key or a paste.
+      for _ in 0..<Self.keysPerDrawing {
+        for effect in controller.handle(key) {
+          switch effect {
+          case .quit: return
+          case .redrawAll: terminal.redrawAll()
+          case .applied(let step, let action):
+            recording.applied(step: step, action: action, in: &controller)
+          case .toggleRecording:
+            recording.toggle(&controller)
+          }
         }
+        recording.catchUp(&controller)
+        guard let next = terminal.readKey(timeoutMilliseconds: 0) else { break }
+        key = next
       }
-      recording.catchUp(&controller)
     }
   }
+
+  /// The most keys handled between two drawings of the screen.
+  static let keysPerDrawing = 256
 }
 
 /// Recording in the live view: `--record PATH` starts at once, `r` stops and starts again (a new file
