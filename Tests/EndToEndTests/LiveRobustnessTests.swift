@@ -47,18 +47,6 @@ struct LiveRobustnessTests {
     #expect(try session.waitFor("kvscope exited with 0"))
   }
 
-  /// SplitMix64: the same keys on every run and platform.
-  struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   /// One random key (or a `:` command with its Enter), as tmux send-keys arguments. Never `q` or
   /// Ctrl-C: the test quits itself.
   static func randomKeys(_ random: inout SeededGenerator) -> [String] {
