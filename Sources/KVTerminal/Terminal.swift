@@ -172,6 +172,9 @@ public final class Terminal {
       let key =
         result == KEY_CODE_YES
         ? Self.decodeKeyCode(Int32(bitPattern: code)) : Self.decodeCharacter(UInt32(code))
+      // After a resize the terminal may hold output drawn for the old size: the next drawing clears
+      // the screen and writes every cell, instead of only what changed.
+      if key == .resize { clearok(window, true) }
       if let key { return key }
       if let deadline, monotonicMilliseconds() >= deadline { return nil }
     }
