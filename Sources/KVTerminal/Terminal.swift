@@ -81,6 +81,7 @@ public final class Terminal {
     cbreak()
     noecho()
     keypad(kv_stdscr(), true)
+    defineOtherHomeAndEnd()
     intrflush(kv_stdscr(), false)
     curs_set(0)
     set_escdelay(25)
@@ -93,6 +94,19 @@ public final class Terminal {
     let terminal = Terminal(screen: screen, unicode: unicode, colored: colored)
     terminal.setUpStyles()
     return terminal
+  }
+
+  /// Home and End as other terminals send them (tmux and screen, rxvt, xterm's two modes), for when
+  /// `TERM` names another terminal than the one in use (an xterm entry inside tmux is common): without
+  /// this, `ESC [4~` would be read as Esc, `[`, `4` and `~`. Sequences the entry already has are kept.
+  private static func defineOtherHomeAndEnd() {
+    let sequences: [(String, Int32)] = [
+      ("\u{1b}[1~", KEY_HOME), ("\u{1b}[7~", KEY_HOME), ("\u{1b}[H", KEY_HOME), ("\u{1b}OH", KEY_HOME),
+      ("\u{1b}[4~", KEY_END), ("\u{1b}[8~", KEY_END), ("\u{1b}[F", KEY_END), ("\u{1b}OF", KEY_END),
+    ]
+    for (sequence, code) in sequences where key_defined(sequence) == 0 {
+      define_key(sequence, code)
+    }
   }
 
   /// Restores the terminal (cursor visible, echo on, the normal screen back) and releases it.
@@ -158,6 +172,9 @@ public final class Terminal {
       let key =
         result == KEY_CODE_YES
         ? Self.decodeKeyCode(Int32(bitPattern: code)) : Self.decodeCharacter(UInt32(code))
+      // After a resize the terminal may hold output drawn for the old size: the next drawing clears
+      // the screen and writes every cell, instead of only what changed.
+      if key == .resize { clearok(window, true) }
       if let key { return key }
       if let deadline, monotonicMilliseconds() >= deadline { return nil }
     }

@@ -49,10 +49,23 @@ public enum TerminalText {
     }
   }
 
-  /// One grid cell made safe: a control character becomes `?` and a wide one `?`, so that a row of
-  /// `width` cells is `width` columns on any terminal.
+  /// True when `character` takes no column of its own: it begins with a combining mark, a format
+  /// character (zero-width space, joiner, byte order mark) or a code point with no character.
+  public static func isZeroWidth(_ character: Character) -> Bool {
+    guard let first = character.unicodeScalars.first, !first.isASCII else { return false }
+    switch first.properties.generalCategory {
+    case .nonspacingMark, .enclosingMark, .format, .unassigned, .surrogate: return true
+    default: return false
+    }
+  }
+
+  /// One grid cell made safe: a control character, a wide one and a zero-width one become `?`, so that
+  /// a row of `width` cells is `width` columns on any terminal.
   public static func cell(_ character: Character) -> Character {
-    if character.unicodeScalars.contains(where: isControl) || isWide(character) { return "?" }
+    if let ascii = character.asciiValue { return ascii < 0x20 || ascii == 0x7F ? "?" : character }
+    if character.unicodeScalars.contains(where: isControl) || isWide(character) || isZeroWidth(character) {
+      return "?"
+    }
     return character
   }
 }

@@ -1,3 +1,5 @@
+import KVText
+
 /// What a cell means; the terminal layer maps each role to a color and attributes.
 public enum StyleRole: Equatable, Hashable, Sendable {
   case normal
@@ -19,9 +21,15 @@ public enum StyleRole: Equatable, Hashable, Sendable {
   case hint
 }
 
-/// One character cell of the screen.
+/// One character cell of the screen: one column on a terminal. A character that would not take exactly
+/// one column (a control, wide or zero-width character, from a name or id in a file) is stored as `?`,
+/// as `kvscope frame` prints it, so that rows stay aligned at any width.
 public struct Cell: Equatable, Sendable {
-  public var character: Character
+  public var character: Character {
+    get { stored }
+    set { stored = TerminalText.cell(newValue) }
+  }
+  private var stored: Character
   public var role: StyleRole
   public var bold: Bool
   public var reverse: Bool
@@ -29,7 +37,7 @@ public struct Cell: Equatable, Sendable {
   public init(
     _ character: Character = " ", role: StyleRole = .normal, bold: Bool = false, reverse: Bool = false
   ) {
-    self.character = character
+    stored = TerminalText.cell(character)
     self.role = role
     self.bold = bold
     self.reverse = reverse

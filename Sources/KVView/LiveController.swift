@@ -275,8 +275,12 @@ public struct LiveController: Sendable {
 
   // MARK: Command line
 
+  /// The most characters the `:` command line holds; a character past it is refused with a message.
+  public static let commandLineLimit = 4_096
+
   private mutating func editCommandLine(_ key: Key) -> [ControllerEffect] {
     guard var text = view.commandLine else { return [] }
+    if key != .tick { view.message = nil }
     switch key {
     case .escape, .control("c"):
       view.commandLine = nil
@@ -291,7 +295,13 @@ public struct LiveController: Sendable {
         view.commandLine = text
       }
     case .character(let c):
-      if text.count < 200 { view.commandLine = text + String(c) }
+      guard text.count < Self.commandLineLimit else {
+        view.message = StatusMessage(
+          "the command line is full (\(Self.commandLineLimit) characters): Enter runs it, Esc drops it",
+          isError: true)
+        break
+      }
+      view.commandLine = text + String(c)
     case .tick:
       advancePlay()
     default:

@@ -17,18 +17,62 @@ enum Input {
   /// Loads a scenario or a trace, told apart by content (a trace's first line is a JSON header with
   /// `"format": "kvscope-trace"`); errors exit with status 2.
   static func source(_ path: String, partial: Bool = false) -> Source {
-    guard TraceFormat.isTrace(path: path) else {
-      do {
-        return Source(scenario: try ScenarioLoader.load(path: path))
-      } catch {
-        fail("\(error)")
-      }
-    }
-    let trace = self.trace(path, partial: partial)
-    return Source(scenario: trace.scenario, actions: trace.actions, trace: trace)
+    settle { () throws(Failure) in try read(path, partial: partial) }
   }
 
   /// Reads a trace; with `partial`, a bad line ends it (with a note on standard error).
+  static func trace(_ path: String, partial: Bool) -> Trace {
+    settle { () throws(Failure) in try readTrace(path, partial: partial) }
+  }
+
+  /// What reading a file gave, with the notes to print on standard error (a trace cut by `--partial`).
+  struct Read<Value> {
+    var value: Value
+    var notes: [String] = []
+  }
+
+  /// Why a file could not be read: the message names the file, line and column.
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// `source` without exiting: for a view that must restore the terminal before it says why.
+  static func read(_ path: String, partial: Bool = false) throws(Failure) -> Read<Source> {
+    guard TraceFormat.isTrace(path: path) else {
+      do {
+        return Read(value: Source(scenario: try ScenarioLoader.load(path: path)))
+      } catch {
+        throw Failure(description: "\(error)")
+      }
+    }
+    let trace = try readTrace(path, partial: partial)
+    return Read(
+      value: Source(scenario: trace.value.scenario, actions: trace.value.actions, trace: trace.value),
+      notes: trace.notes)
+  }
+
+  /// `trace` without exiting.
+  static func readTrace(_ path: String, partial: Bool) throws(Failure) -> Read<Trace> {
+    do {
+      let trace = try TraceReader.read(path: path, partial: partial)
+      guard let stopped = trace.stoppedBy else { return Read(value: trace) }
+      return Read(value: trace, notes: ["\(stopped)\n  --partial: using lines 1-\(trace.lastValidLine)"])
+    } catch {
+      throw Failure(description: "\(error)")
+    }
+  }
+
+  /// The value `body` reads, its notes printed; or its failure printed and exit with status 2.
+  private static func settle<Value>(_ body: () throws(Failure) -> Read<Value>) -> Value {
+    do {
+      let read = try body()
+      read.notes.forEach(warn)
+      return read.value
+    } catch {
+      fail(error.description)
+    }
+  }
+
   /// A policy named on the command line, or a clear failure.
   static func policy(_ name: String) -> PolicyID {
     guard let id = PolicyID(rawValue: name) else {
@@ -56,18 +100,6 @@ enum Input {
       try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: atomic ? .atomic : [])
     } catch {
       fail("cannot write \(path): \(error.localizedDescription)")
-    }
-  }
-
-  static func trace(_ path: String, partial: Bool) -> Trace {
-    do {
-      let trace = try TraceReader.read(path: path, partial: partial)
-      if let stopped = trace.stoppedBy {
-        warn("\(stopped)\n  --partial: using lines 1-\(trace.lastValidLine)")
-      }
-      return trace
-    } catch {
-      fail("\(error)")
     }
   }
 

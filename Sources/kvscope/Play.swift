@@ -27,20 +27,32 @@ struct Play: ParsableCommand {
   @OptionGroup var display: DisplayOptions
 
   func run() throws {
-    let source = Input.source(file, partial: partial)
-    let timeline = Timeline(scenario: source.scenario, actions: source.actions)
-    try LiveSession.run(LiveController(timeline: timeline), display: display, record: record)
+    let terminal = LiveSession.terminal(display)
+    let opening = ViewOpening(terminal: terminal, title: file)
+    let read = opening.read { () throws(Input.Failure) in try Input.read(file, partial: partial) }
+    let timeline = opening.build(read.value.scenario, actions: read.value.actions)
+    try LiveSession.run(
+      LiveController(timeline: timeline), on: terminal, display: display, record: record, notes: read.notes)
   }
 }
 
 /// The live view's loop: render, draw, read a key, react. The terminal is restored on every exit.
 enum LiveSession {
-  static func run(_ controller: LiveController, display: DisplayOptions, record: String? = nil) throws {
-    // The terminal first: without one, no trace file is created.
-    let terminal = ViewTerminal.open(
+  /// The terminal of the live view, opened before the file is read: without one, the command exits with
+  /// status 2 (and no trace file is created).
+  static func terminal(_ display: DisplayOptions) -> Terminal {
+    ViewTerminal.open(
       display: display, view: "the live view",
       instead:
         "Use `kvscope check FILE` for a summary or `kvscope frame FILE --step N` for the screen as text.")
+  }
+
+  /// Runs the view on `terminal` until it quits; `notes` about the file are printed once the terminal is
+  /// restored.
+  static func run(
+    _ controller: LiveController, on terminal: Terminal, display: DisplayOptions, record: String? = nil,
+    notes: [String] = []
+  ) throws {
     var controller = controller
     let recording = LiveRecording(path: record, name: controller.timeline.scenario.name)
     // However the loop ends: finish an open trace, restore the terminal, and only then say where the
@@ -48,6 +60,7 @@ enum LiveSession {
     defer {
       let line = recording.close(controller.timeline)
       terminal.close()
+      notes.forEach(Input.warn)
       if let line { Input.warn(line) }
     }
     if record != nil {
@@ -64,20 +77,29 @@ enum LiveSession {
     while true {
       terminal.draw(controller.render(width: terminal.width, height: terminal.height))
       let timeout = controller.view.playing ? max(1, 1000 / controller.view.speed) : -1
-      let key = terminal.readKey(timeoutMilliseconds: timeout) ?? .tick
-      for effect in controller.handle(key) {
-        switch effect {
-        case .quit: return
-        case .redrawAll: terminal.redrawAll()
-        case .applied(let step, let action):
-          recording.applied(step: step, action: action, in: &controller)
-        case .toggleRecording:
-          recording.toggle(&controller)
+      var key = terminal.readKey(timeoutMilliseconds: timeout) ?? .tick
+      // Keys typed faster than the screen is drawn are all handled before the next drawing (up to a
+      // screenful of them), so the view keeps up with a held key or a paste.
+      for _ in 0..<Self.keysPerDrawing {
+        for effect in controller.handle(key) {
+          switch effect {
+          case .quit: return
+          case .redrawAll: terminal.redrawAll()
+          case .applied(let step, let action):
+            recording.applied(step: step, action: action, in: &controller)
+          case .toggleRecording:
+            recording.toggle(&controller)
+          }
         }
+        recording.catchUp(&controller)
+        guard let next = terminal.readKey(timeoutMilliseconds: 0) else { break }
+        key = next
       }
-      recording.catchUp(&controller)
     }
   }
+
+  /// The most keys handled between two drawings of the screen.
+  static let keysPerDrawing = 256
 }
 
 /// Recording in the live view: `--record PATH` starts at once, `r` stops and starts again (a new file

@@ -29,28 +29,34 @@ struct Replay: ParsableCommand {
   @OptionGroup var display: DisplayOptions
 
   func run() throws {
+    guard verify else { return try view() }
     let trace = Input.trace(file, partial: partial)
-    if verify {
-      let verdict = TraceVerifier.verify(trace)
-      switch verdict {
-      case .verified:
-        var notes: [String] = []
-        if trace.end == nil { notes.append("no end line: the recording was not closed") }
-        if trace.recordedBy != KVScope.version { notes.append("recorded by kvscope \(trace.recordedBy)") }
-        print(verdict.description + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"))
-      case .mismatch:
-        print("\(file): \(verdict.description)")
-        if trace.recordedBy != KVScope.version {
-          print(
-            "note: the trace was recorded by kvscope \(trace.recordedBy); this is kvscope \(KVScope.version)")
-        }
-        throw ExitCode(1)
+    let verdict = TraceVerifier.verify(trace)
+    switch verdict {
+    case .verified:
+      var notes: [String] = []
+      if trace.end == nil { notes.append("no end line: the recording was not closed") }
+      if trace.recordedBy != KVScope.version { notes.append("recorded by kvscope \(trace.recordedBy)") }
+      print(verdict.description + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))"))
+    case .mismatch:
+      print("\(file): \(verdict.description)")
+      if trace.recordedBy != KVScope.version {
+        print(
+          "note: the trace was recorded by kvscope \(trace.recordedBy); this is kvscope \(KVScope.version)")
       }
-      return
+      throw ExitCode(1)
     }
-    var controller = LiveController(timeline: Timeline(scenario: trace.scenario, actions: trace.actions))
+  }
+
+  /// The trace in the live view, opened under a progress line.
+  private func view() throws {
+    let terminal = LiveSession.terminal(display)
+    let opening = ViewOpening(terminal: terminal, title: file)
+    let read = opening.read { () throws(Input.Failure) in try Input.readTrace(file, partial: partial) }
+    let trace = read.value
+    var controller = LiveController(timeline: opening.build(trace.scenario, actions: trace.actions))
     controller.view.sourceLabel =
       "replay \(URL(fileURLWithPath: file).lastPathComponent): \(trace.scenario.name)"
-    try LiveSession.run(controller, display: display)
+    try LiveSession.run(controller, on: terminal, display: display, notes: read.notes)
   }
 }
