@@ -14,10 +14,10 @@ struct Bench: ParsableCommand {
   )
 
   enum Part: String, ExpressibleByArgument, CaseIterable {
-    case alloc, step, trace, seek, render, all
+    case alloc, step, load, trace, seek, render, all
   }
 
-  @Argument(help: "Which benchmark: alloc, step, trace, seek, render or all.")
+  @Argument(help: "Which benchmark: alloc, step, load, trace, seek, render or all.")
   var part: Part = .all
 
   @Option(help: "The Mooncake trace for `trace` and `seek`.")
@@ -33,6 +33,7 @@ struct Bench: ParsableCommand {
     if part == .alloc || part == .all { Self.allocator() }
     if part == .step || part == .all { Self.stepThroughAllocN() }
     if part == .render || part == .all { Self.render() }
+    if part == .load || part == .all { Self.load(trace, limit: limit) }
     if part == .trace || part == .seek || part == .all {
       let scenario = try Self.mooncake(trace, limit: limit)
       if part != .seek { Self.wholeTrace(scenario) }
@@ -107,6 +108,25 @@ struct Bench: ParsableCommand {
     } catch {
       Input.fail("\(error)")
     }
+  }
+
+  /// Loading the trace as a scenario: from the YAML its import writes, and directly (`--import`).
+  static func load(_ path: String, limit: Int) {
+    let clock = ContinuousClock()
+    var imported: Scenario?
+    let direct = clock.measure { imported = try? mooncake(path, limit: limit) }
+    guard let scenario = imported else { return }
+    let text = ScenarioYAML.text(scenario)
+    var loaded: Scenario?
+    let parsed = clock.measure { loaded = try? ScenarioLoader.parse(text, file: "bench.yaml") }
+    print(
+      String(
+        format: "load a %d-request scenario from YAML (%.1f MB): %.2f s  (target < 0.5 s)",
+        scenario.requests.count, Double(text.utf8.count) / 1e6, seconds(parsed)))
+    if loaded != scenario { print("  the YAML reads back as another scenario: a loader bug") }
+    print(
+      String(
+        format: "import the trace directly (check TRACE --import mooncake): %.2f s", seconds(direct)))
   }
 
   static func wholeTrace(_ scenario: Scenario) {

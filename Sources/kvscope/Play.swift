@@ -13,7 +13,7 @@ struct Play: ParsableCommand {
     discussion: "Keys: ? in the view lists them all. q quits."
   )
 
-  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
+  @Argument(help: "A scenario file (YAML), a trace (.kvtrace), or with --import a workload trace.")
   var file: String
 
   @Option(
@@ -24,10 +24,12 @@ struct Play: ParsableCommand {
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
   var partial = false
 
+  @OptionGroup var direct: DirectImport
+
   @OptionGroup var display: DisplayOptions
 
   func run() throws {
-    let source = Input.source(file, partial: partial)
+    let source = direct.source(file, partial: partial)
     let timeline = Timeline(scenario: source.scenario, actions: source.actions)
     try LiveSession.run(LiveController(timeline: timeline), display: display, record: record)
   }
