@@ -32,10 +32,12 @@ let package = Package(
     .target(name: "KVTerminal", dependencies: ["CNcurses", "KVView"]),
     // Files for slides and web pages: an SVG picture of a step, an asciinema recording of a range.
     .target(name: "KVExport", dependencies: ["KVEngine", "KVText", "KVView"]),
+    // The pool's allocator in plain C, the yardstick of `kvscope bench alloc` (used by it only).
+    .target(name: "CAllocRef"),
     .executableTarget(
       name: "kvscope",
       dependencies: [
-        "KVEngine", "KVText", "KVScenario", "KVView", "KVTerminal", "KVExport",
+        "KVEngine", "KVText", "KVScenario", "KVView", "KVTerminal", "KVExport", "CAllocRef",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

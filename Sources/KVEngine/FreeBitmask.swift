@@ -48,13 +48,23 @@ public struct FreeBitmask: Sendable, Equatable {
   }
 
   /// The lowest set bit, found level by level with trailing-zero counts.
+  ///
+  /// Unchecked reads and arithmetic: with a set bit in the mask the top word is non-zero, and each
+  /// set summary bit names a non-zero word of the level below, so every index read is in its level.
+  @inline(__always)
   public var lowest: Int? {
     guard population > 0 else { return nil }
-    var index = 0
-    for level in offsets.indices.reversed() {
-      index = index * 64 + words[offsets[level] + index].trailingZeroBitCount
+    return words.withUnsafeBufferPointer { words in
+      offsets.withUnsafeBufferPointer { offsets in
+        var index = 0
+        var level = offsets.count
+        while level > 0 {
+          level &-= 1
+          index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
+        }
+        return index
+      }
     }
-    return index
   }
 
   /// The lowest set bit at or after `frame`, or nil.
@@ -95,6 +105,7 @@ public struct FreeBitmask: Sendable, Equatable {
     return index
   }
 
+  @inline(__always)
   public mutating func insert(_ frame: Int) {
     var index = frame
     for level in offsets.indices {
@@ -109,6 +120,7 @@ public struct FreeBitmask: Sendable, Equatable {
     }
   }
 
+  @inline(__always)
   public mutating func remove(_ frame: Int) {
     var index = frame
     for level in offsets.indices {

@@ -204,7 +204,8 @@ public struct PagePool: Sendable, Equatable {
         queued: queued)
     }
     if refs[frame] == 0 {
-      if isCached(frame) {
+      // The table is read in place: a call of `isCached` here would copy the whole pool first.
+      if cached[Int32(frame)] != nil {
         lru.append(frame)
         toLRU = true
       } else {

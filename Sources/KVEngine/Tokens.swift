@@ -24,16 +24,36 @@ public enum Tokens {
   /// A token drawn from `seed` at `position`.
   @inlinable
   public static func synthetic(seed: UInt64, position: Int) -> Int32 {
-    Int32(truncatingIfNeeded: mix(seed ^ mix(UInt64(truncatingIfNeeded: position))) % vocabulary)
+    synthetic(seed: seed, positionHash: mix(UInt64(truncatingIfNeeded: position)))
   }
+
+  /// A token drawn from `seed` at the position whose `mix` is `positionHash`.
+  @inlinable
+  public static func synthetic(seed: UInt64, positionHash: UInt64) -> Int32 {
+    Int32(truncatingIfNeeded: mix(seed ^ positionHash) % vocabulary)
+  }
+
+  /// The seed of the tokens of prompt block `id` (equal ids, equal tokens).
+  static func blockSeed(_ id: Int) -> UInt64 { mix(UInt64(truncatingIfNeeded: id) ^ 0xB10C) }
 
   /// The key of a page: a hash chained over the parent page's key and this page's tokens, so that the
   /// same tokens under another prefix or at another position give another key. Never 0.
   public static func pageKey(parent: UInt64, tokens: some Sequence<Int32>) -> UInt64 {
-    var hash = mix(parent ^ 0x5EED_0F_BA5E)
-    for token in tokens { hash = mix(hash ^ UInt64(UInt32(bitPattern: token))) }
-    return hash == 0 ? 1 : hash
+    var hash = pageKeyStart(parent: parent)
+    for token in tokens { hash = pageKeyStep(hash, token) }
+    return pageKeyEnd(hash)
   }
+
+  /// `pageKey` one token at a time: the start from the parent's key, ...
+  static func pageKeyStart(parent: UInt64) -> UInt64 { mix(parent ^ 0x5EED_0F_BA5E) }
+
+  /// ... one step per token, ...
+  static func pageKeyStep(_ hash: UInt64, _ token: Int32) -> UInt64 {
+    mix(hash ^ UInt64(UInt32(bitPattern: token)))
+  }
+
+  /// ... and the key (never 0).
+  static func pageKeyEnd(_ hash: UInt64) -> UInt64 { hash == 0 ? 1 : hash }
 }
 
 extension RequestSpec {
@@ -48,8 +68,8 @@ extension RequestSpec {
     case .tokens(let tokens) where position < tokens.count:
       return Int32(truncatingIfNeeded: tokens[position])
     case .blocks(let ids, let blockSize, let length) where position < length:
-      let block = UInt64(truncatingIfNeeded: ids[position / blockSize])
-      return Tokens.synthetic(seed: Tokens.mix(block ^ 0xB10C), position: position % blockSize)
+      return Tokens.synthetic(
+        seed: Tokens.blockSeed(ids[position / blockSize]), position: position % blockSize)
     default:
       return Tokens.synthetic(seed: ~tokenSeed, position: position)
     }

@@ -58,7 +58,8 @@ public enum ScenarioLoader {
     }
     let root: Node?
     do {
-      root = try Yams.compose(yaml: text)
+      // Plain scalars are resolved by `PlainScalarTag` when read, not by Yams' regular expressions.
+      root = try Yams.compose(yaml: text, .basic)
     } catch {
       throw reader.convert(error, text: text)
     }
@@ -135,8 +136,14 @@ private struct Reader {
 
   // MARK: Node description
 
-  /// The node's resolved tag, such as `Tag.Name.int` for a plain `12`.
-  static func tagName(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
+  /// The node's resolved tag, such as `Tag.Name.int` for a plain `12`. A plain scalar without a tag
+  /// still has the implicit tag (the file is composed with Yams' basic resolver) and is resolved here.
+  static func tagName(_ node: Node) -> Tag.Name {
+    if case .scalar(let scalar) = node, scalar.tag.rawValue == Tag.Name.implicit.rawValue {
+      return PlainScalarTag.of(scalar.string)
+    }
+    return Tag.Name(rawValue: node.tag.rawValue)
+  }
 
   /// What a node is, for "expected X, found Y" messages.
   func describe(_ node: Node) -> String {
@@ -220,7 +227,12 @@ private struct Reader {
 
   /// Parses a YAML integer: decimal, `0x` hex, `0o` octal or `0b` binary, with optional sign and `_`.
   static func parseInt(_ raw: String) -> ParsedInt {
-    var text = Substring(raw.replacingOccurrences(of: "_", with: ""))
+    // The common case first: up to 18 decimal digits cannot overflow.
+    if raw.utf8.count <= 18, !raw.isEmpty, raw.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+      return .value(raw.utf8.reduce(0) { $0 * 10 + Int($1 - 48) })
+    }
+    var text = Substring(raw)
+    if raw.utf8.contains(UInt8(ascii: "_")) { text = Substring(raw.replacingOccurrences(of: "_", with: "")) }
     var negative = false
     if text.first == "-" || text.first == "+" {
       negative = text.first == "-"
@@ -234,8 +246,9 @@ private struct Reader {
     }
     guard !text.isEmpty else { return .invalid }
     var value = 0
-    for character in text {
-      guard let digit = character.hexDigitValue, digit < radix else { return .invalid }
+    // Only scalars tagged int get here: ASCII digits, letters of a hex number, sign and underscores.
+    for byte in text.utf8 {
+      guard let digit = hexDigit(byte), digit < radix else { return .invalid }
       let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
       let (next, overflow2) =
         negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
@@ -245,16 +258,29 @@ private struct Reader {
     return .value(value)
   }
 
+  /// The value of an ASCII hexadecimal digit.
+  private static func hexDigit(_ byte: UInt8) -> Int? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a")) + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A")) + 10
+    default: return nil
+    }
+  }
+
   /// An integer within `range`.
-  func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) throws(ScenarioError) -> Int {
+  /// The path is made only for an error: a large scenario has hundreds of thousands of integers.
+  func int(_ node: Node, _ path: @autoclosure () -> String, _ range: ClosedRange<Int>) throws(ScenarioError)
+    -> Int
+  {
     func outOfRange(_ shown: String) -> ScenarioError {
       if range.upperBound == Int.max {
-        return error(node, path, "must be at least \(range.lowerBound), got \(shown)")
+        return error(node, path(), "must be at least \(range.lowerBound), got \(shown)")
       }
-      return error(node, path, "must be between \(range.lowerBound) and \(range.upperBound), got \(shown)")
+      return error(node, path(), "must be between \(range.lowerBound) and \(range.upperBound), got \(shown)")
     }
     guard case .scalar(let scalar) = node, Self.tagName(node) == .int else {
-      throw error(node, path, "expected an integer, found \(describe(node))")
+      throw error(node, path(), "expected an integer, found \(describe(node))")
     }
     switch Self.parseInt(scalar.string) {
     case .value(let value):
@@ -263,7 +289,7 @@ private struct Reader {
     case .overflow:
       throw outOfRange(Self.shorten(scalar.string))
     case .invalid:
-      throw error(node, path, "expected an integer, found `\(Self.shorten(scalar.string))`")
+      throw error(node, path(), "expected an integer, found `\(Self.shorten(scalar.string))`")
     }
   }
 

@@ -11,7 +11,7 @@ struct Check: ParsableCommand {
     discussion: "Exit status: 0 with no findings, 1 with findings, 2 on bad input."
   )
 
-  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
+  @Argument(help: "A scenario file (YAML), a trace (.kvtrace), or with --import a workload trace.")
   var file: String
 
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
@@ -33,13 +33,15 @@ struct Check: ParsableCommand {
       """)
   var iterations = false
 
+  @OptionGroup var direct: DirectImport
+
   func run() throws {
     if [json, states, iterations].filter({ $0 }).count > 1 {
       Input.fail("--json, --states and --iterations cannot be combined")
     }
-    let source = Input.source(file, partial: partial)
+    let source = direct.source(file, partial: partial, policy: policy)
     var scenario = source.scenario
-    if let policy {
+    if let policy, direct.format == nil {
       scenario = Input.scenario(scenario, under: policy, file: file)
     }
     if iterations {

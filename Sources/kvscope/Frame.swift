@@ -9,11 +9,13 @@ struct Frame: ParsableCommand {
     abstract: "Print the screen the live view draws at a step, as plain text."
   )
 
-  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
+  @Argument(help: "A scenario file (YAML), a trace (.kvtrace), or with --import a workload trace.")
   var file: String
 
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
   var partial = false
+
+  @OptionGroup var direct: DirectImport
 
   @Option(help: "The step to show (0 is the state before any step).")
   var step: Int = 0
@@ -28,7 +30,7 @@ struct Frame: ParsableCommand {
     guard let (width, height) = Input.size(size) else {
       Input.fail("--size must look like 120x40 (1 to 1000 each), got '\(size)'")
     }
-    let source = Input.source(file, partial: partial)
+    let source = direct.source(file, partial: partial)
     let timeline = Timeline(scenario: source.scenario, actions: source.actions)
     guard (0...timeline.totalSteps).contains(step) else {
       Input.fail("--step \(step) is outside the run: steps go from 0 to \(timeline.totalSteps)")

@@ -63,7 +63,7 @@ enum Input {
   }
 
   /// The value `body` reads, its notes printed; or its failure printed and exit with status 2.
-  private static func settle<Value>(_ body: () throws(Failure) -> Read<Value>) -> Value {
+  static func settle<Value>(_ body: () throws(Failure) -> Read<Value>) -> Value {
     do {
       let read = try body()
       read.notes.forEach(warn)

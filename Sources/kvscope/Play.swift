@@ -13,7 +13,7 @@ struct Play: ParsableCommand {
     discussion: "Keys: ? in the view lists them all. q quits."
   )
 
-  @Argument(help: "A scenario file (YAML) or a trace (.kvtrace).")
+  @Argument(help: "A scenario file (YAML), a trace (.kvtrace), or with --import a workload trace.")
   var file: String
 
   @Option(
@@ -24,12 +24,14 @@ struct Play: ParsableCommand {
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
   var partial = false
 
+  @OptionGroup var direct: DirectImport
+
   @OptionGroup var display: DisplayOptions
 
   func run() throws {
     let terminal = LiveSession.terminal(display)
     let opening = ViewOpening(terminal: terminal, title: file)
-    let read = opening.read { () throws(Input.Failure) in try Input.read(file, partial: partial) }
+    let read = opening.read { () throws(Input.Failure) in try direct.read(file, partial: partial) }
     let timeline = opening.build(read.value.scenario, actions: read.value.actions)
     try LiveSession.run(
       LiveController(timeline: timeline), on: terminal, display: display, record: record, notes: read.notes)
