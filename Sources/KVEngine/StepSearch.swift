@@ -53,7 +53,9 @@ public struct StepSearch {
     withoutActuallyEscaping(body) { body in scan(marks, request: request, after: step, escaping: body) }
   }
 
-  private func scan(_ marks: StepMarks, request: Int?, after step: Int, escaping body: @escaping (Int) -> Bool) {
+  private func scan(
+    _ marks: StepMarks, request: Int?, after step: Int, escaping body: @escaping (Int) -> Bool
+  ) {
     let index = timeline.stepMarks
     let actions = timeline.actions
     var block = max(0, step + 1) >> StepMarkIndex.blockShift

@@ -23,17 +23,21 @@ extension Reader {
           "a note has one moment; found both `\(given[0])` and `\(given[1])`")
       }
       if which != "on", let nth = note.keys["nth"] {
-        throw error(nth, note.path("nth"), "`nth` counts events: it goes with `on`, as in `on: preempt, nth: 2`")
+        throw error(
+          nth, note.path("nth"), "`nth` counts events: it goes with `on`, as in `on: preempt, nth: 2`")
       }
       let moment: NoteMoment
       switch which {
       case "step":
         moment = .step(try count(note["step"]!, note.path("step"), upTo: Int(Int32.max)))
       case "iteration":
-        moment = .iteration(try count(note["iteration"]!, note.path("iteration"), upTo: Scenario.maxIteration))
+        moment = .iteration(
+          try count(note["iteration"]!, note.path("iteration"), upTo: Scenario.maxIteration))
       default:
         let nth =
-          try note["nth"].map { (node) throws(ScenarioError) in try int(node, note.path("nth"), 1...1_000_000_000) }
+          try note["nth"].map { (node) throws(ScenarioError) in
+            try int(node, note.path("nth"), 1...1_000_000_000)
+          }
           ?? 1
         moment = try event(note["on"]!, note.path("on"), nth: nth, requests: requests)
       }
@@ -52,7 +56,8 @@ extension Reader {
   {
     let allowedKinds = requests == nil ? [EventKind.alloc, .free] : EventKind.allCases
     let allowed = allowedKinds.map(\.rawValue).joined(separator: ", ")
-    let usage = "an event, optionally with a request id: one of \(allowed), as in `\(requests == nil ? "free" : "admit A")`"
+    let usage =
+      "an event, optionally with a request id: one of \(allowed), as in `\(requests == nil ? "free" : "admit A")`"
     guard case .scalar(let scalar) = node, Self.tagName(node) == .str else {
       throw error(node, path, "expected \(usage), found \(describe(node))")
     }
@@ -63,7 +68,8 @@ extension Reader {
       throw error(node, path, "unknown event `\(Self.shorten(words.first ?? ""))`; expected \(usage)")
     }
     guard allowedKinds.contains(kind) else {
-      throw error(node, path, "an allocator-only scenario has no `\(kind.rawValue)` events; allowed: \(allowed)")
+      throw error(
+        node, path, "an allocator-only scenario has no `\(kind.rawValue)` events; allowed: \(allowed)")
     }
     guard words.count > 1, !words[1].isEmpty else { return .event(kind, request: nil, nth: nth) }
     let id = words[1]

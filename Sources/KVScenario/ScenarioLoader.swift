@@ -400,7 +400,9 @@ struct Reader {
         top.keys["events"], "events",
         "policy \(scheduler.policy) has no abort (its engine cannot abort a request)")
     }
-    let notes = try top["notes"].map { (node) throws(ScenarioError) in try self.notes(node, requests: requests) }
+    let notes = try top["notes"].map { (node) throws(ScenarioError) in
+      try self.notes(node, requests: requests)
+    }
     return Scenario(
       name: name, description: description, cache: cache, scheduler: scheduler, requests: requests,
       events: events, ops: nil, maxIterations: maxIterations, notes: notes ?? [])

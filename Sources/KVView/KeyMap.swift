@@ -158,7 +158,7 @@ enum KeyMap {
       "e / E", "next/prev :next event", KeyBinding([.character("e")], .nextChosenEvent),
       KeyBinding([.character("E")], .previousChosenEvent),
       hints: [Hint("e/E event", priority: 7, when: .eventKindChosen, trailing: true)]),
-    .note("m/M: the next step that changes the free mask or queue; :next KIND picks e/E's kind"),
+    .note("m/M: steps that change the free mask or queue; e/E: the kind :next chose"),
     .row(
       "space", "play / pause", KeyBinding([.character(" ")], .togglePlay),
       hints: [Hint("space play", priority: 1)]),

@@ -494,7 +494,8 @@ enum CommandParser {
       return number(0, "iteration", range: 0...Int(Int32.max)).map { .iteration($0) }
     case "next", "prev":
       guard arguments.count == 1, let kind = EventKind(rawValue: arguments[0].lowercased()) else {
-        return fail("\(verb) takes one kind: \(verb) \(EventKind.allCases.map(\.rawValue).joined(separator: "|"))")
+        return fail(
+          "\(verb) takes one kind: \(verb) \(EventKind.allCases.map(\.rawValue).joined(separator: "|"))")
       }
       return .success(.jump(kind, forward: verb == "next"))
     case "q", "quit":

@@ -59,7 +59,8 @@ struct NotesLoaderTests {
         - {on: free, text: Frame 0 is free again.}
       """
     let scenario = try ScenarioLoader.parse(yaml, file: "t.yaml")
-    #expect(scenario.notes == [ScenarioNote(.event(.free, request: nil, nth: 1), text: "Frame 0 is free again.")])
+    #expect(
+      scenario.notes == [ScenarioNote(.event(.free, request: nil, nth: 1), text: "Frame 0 is free again.")])
     #expect(try ScenarioLoader.parse(ScenarioYAML.text(scenario), file: "back.yaml") == scenario)
   }
 
@@ -93,9 +94,11 @@ struct NotesLoaderTests {
     expectError(
       Self.head + "  - {on: preempt, nth: 0, text: x}\n", line: 6, column: 24, key: "notes[0].nth",
       "must be between 1 and 1000000000, got 0")
-    expectError(Self.head + "  - {step: 3}\n", line: 6, column: 5, key: "notes[0].text", "required key `text`")
     expectError(
-      Self.head + "  - {step: 3, text: \"  \"}\n", line: 6, column: 21, key: "notes[0].text", "must not be empty")
+      Self.head + "  - {step: 3}\n", line: 6, column: 5, key: "notes[0].text", "required key `text`")
+    expectError(
+      Self.head + "  - {step: 3, text: \"  \"}\n", line: 6, column: 21, key: "notes[0].text",
+      "must not be empty")
     expectError(Self.head + "  step: 3\n", line: 6, column: 3, key: "notes", "expected a list of notes")
     expectError(
       """

@@ -125,13 +125,15 @@ struct NarrationTests {
 
   /// Every search agrees with a scan of every state, both ways, from every step.
   @Test func searchesAgreeWithAFullScan() {
-    for scenario in [Fixtures.walkthrough, Fixtures.preempting, EngineScreenTests.vllm, EngineScreenTests.nano] {
+    for scenario in [
+      Fixtures.walkthrough, Fixtures.preempting, EngineScreenTests.vllm, EngineScreenTests.nano,
+    ] {
       let timeline = Timeline(scenario: scenario)
       let states = Self.states(timeline)
       let search = StepSearch(timeline)
       for marks in EventKind.allCases.map(\.mark) + [.freeSetChange] {
         let marked = states.filter { $0.event.action.marks.contains(marks) }.map(\.step)
-        for step in stride(from: 0, through: timeline.totalSteps, by: 3) {
+        for step in stride(from: 0, through: timeline.totalSteps, by: 11) {
           #expect(search.find(marks, from: step, forward: true) == marked.first { $0 > step })
           #expect(search.find(marks, from: step, forward: false) == marked.last { $0 < step })
         }
@@ -189,6 +191,8 @@ struct NarrationTests {
     #expect(controller.view.message?.text == "no eviction in this run")
     _ = controller.run(command: "next grow")
     #expect(controller.view.message?.isError == true)
-    #expect(controller.view.message?.text.contains("next takes one kind: next alloc|free|evict|preempt|admit|finish") == true)
+    #expect(
+      controller.view.message?.text.contains(
+        "next takes one kind: next alloc|free|evict|preempt|admit|finish") == true)
   }
 }

@@ -15,13 +15,15 @@ struct CaptionLine: Panel {
         narration.cues.first.map {
           "\(narration.notes.count) note\(narration.notes.count == 1 ? "" : "s"); the first at step \(Fmt.grouped($0.step))"
         } ?? "no note of this scenario is reached in this run"
-      grid.put(Fmt.clip(text, rect.width, ellipsis: g.ellipsis), x: rect.x, y: y, in: rect, style: TextStyle(.dim))
+      grid.put(
+        Fmt.clip(text, rect.width, ellipsis: g.ellipsis), x: rect.x, y: y, in: rect, style: TextStyle(.dim))
       return
     }
     let label = "note \(position + 1)/\(narration.cues.count) "
     let x = grid.put(label, x: rect.x, y: y, in: rect, style: TextStyle(.accent))
     let text = narration.notes[cue.note].text
     grid.put(
-      Fmt.clip(text, rect.maxX - x, ellipsis: g.ellipsis), x: x, y: y, in: rect, style: TextStyle(.normal, bold: true))
+      Fmt.clip(text, rect.maxX - x, ellipsis: g.ellipsis), x: x, y: y, in: rect,
+      style: TextStyle(.normal, bold: true))
   }
 }
