@@ -14,11 +14,14 @@ public struct Scenario: Sendable, Equatable {
   public var ops: [PoolOp]?
   /// The run stops after this many iterations even if requests remain.
   public var maxIterations: Int
+  /// Sentences for the caption line, each shown from its moment on; the engine never reads them.
+  public var notes: [ScenarioNote]
 
   public init(
     name: String = "untitled", description: String = "", cache: CacheConfig,
     scheduler: SchedulerConfig = SchedulerConfig(), requests: [RequestSpec] = [],
-    events: [ScenarioEvent] = [], ops: [PoolOp]? = nil, maxIterations: Int = Scenario.defaultMaxIterations
+    events: [ScenarioEvent] = [], ops: [PoolOp]? = nil, maxIterations: Int = Scenario.defaultMaxIterations,
+    notes: [ScenarioNote] = []
   ) {
     self.name = name
     self.description = description
@@ -28,6 +31,7 @@ public struct Scenario: Sendable, Equatable {
     self.events = events
     self.ops = ops
     self.maxIterations = maxIterations
+    self.notes = notes
   }
 
   /// Default bound on iterations, so that a stuck scheduler scenario still ends.

@@ -38,6 +38,8 @@ public struct Timeline: Sendable {
   public private(set) var samples: [IterationSample] = []
   /// User actions by the step after which they are given; each runs at the first unit boundary.
   public private(set) var actions: [Int: UserAction] = [:]
+  /// Which kinds of step each block of steps holds, for searches that skip the others.
+  public private(set) var stepMarks = StepMarkIndex()
 
   /// Snapshots at unit boundaries, in step order.
   private var checkpoints: [EngineState] = []
@@ -72,6 +74,7 @@ public struct Timeline: Sendable {
   private mutating func explore(from state: EngineState, observe: ((EngineState) -> Void)? = nil) {
     var state = state
     let recorder = Recorder()
+    recorder.marks = stepMarks
     let record: (EngineState) -> Void =
       observe.map { observe in
         { step in
@@ -98,6 +101,7 @@ public struct Timeline: Sendable {
     phaseStarts += recorder.phaseStarts
     iterationStarts += recorder.iterationStarts
     samples += recorder.samples
+    stepMarks = recorder.marks
     totalSteps = state.step
     final = state
   }
@@ -108,9 +112,12 @@ public struct Timeline: Sendable {
     var phaseStarts: [Int] = []
     var iterationStarts: [Int] = []
     var samples: [IterationSample] = []
+    var marks = StepMarkIndex()
 
     func record(_ state: EngineState) {
       if !state.findings.isEmpty { findings += state.findings }
+      let stepMarks = state.event.action.marks
+      if !stepMarks.isEmpty { marks.record(step: state.step, stepMarks) }
       guard case .plan(let phase, _) = state.event.action else { return }
       phaseStarts.append(state.step)
       guard phase == .cleanup else { return }
@@ -253,6 +260,7 @@ public struct Timeline: Sendable {
     phaseStarts.removeAll { $0 > step }
     iterationStarts.removeAll { $0 > step }
     samples.removeAll { $0.step > step }
+    stepMarks.truncate(after: step)
     checkpoints.removeAll { $0.step > step }
     if checkpoints.isEmpty { checkpoints = [EngineState(scenario: scenario)] }
     nearby.removeAll { $0.step > step }

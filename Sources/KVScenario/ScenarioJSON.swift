@@ -66,9 +66,11 @@ public struct ScenarioJSON: Encodable, Sendable {
   public var requests: [Request]?
   public var events: [Event]?
   public var ops: [OpJSON]?
+  /// Absent without notes.
+  public var notes: [NoteJSON]?
 
   enum CodingKeys: String, CodingKey {
-    case name, description, cache, scheduler, requests, events, ops
+    case name, description, cache, scheduler, requests, events, ops, notes
     case maxIterations = "max_iterations"
   }
 
@@ -96,6 +98,7 @@ public struct ScenarioJSON: Encodable, Sendable {
       }
     }
     maxIterations = scenario.maxIterations
+    notes = scenario.notes.isEmpty ? nil : scenario.notes.map(NoteJSON.init)
   }
 
   /// The scenario as one line of JSON.

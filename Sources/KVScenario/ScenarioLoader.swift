@@ -70,7 +70,7 @@ public enum ScenarioLoader {
 // MARK: - Reader
 
 /// Turns a node tree into a scenario, one checked key at a time.
-private struct Reader {
+struct Reader {
   let file: String
 
   // MARK: Errors
@@ -365,7 +365,7 @@ private struct Reader {
   // MARK: Scenario
 
   static let topKeys = [
-    "name", "description", "cache", "scheduler", "max_iterations", "requests", "events", "ops",
+    "name", "description", "cache", "scheduler", "max_iterations", "requests", "events", "ops", "notes",
   ]
 
   func scenario(_ root: Node?) throws(ScenarioError) -> Scenario {
@@ -395,9 +395,11 @@ private struct Reader {
       let scheduler = try top["scheduler"].map { (node) throws(ScenarioError) in
         try schedulerConfig(node, opsOnly: true)
       }
+      let poolOps = try poolOps(ops)
+      let notes = try top["notes"].map { (node) throws(ScenarioError) in try self.notes(node, requests: nil) }
       return Scenario(
         name: name, description: description, cache: cache, scheduler: scheduler ?? SchedulerConfig(),
-        ops: try poolOps(ops), maxIterations: maxIterations)
+        ops: poolOps, maxIterations: maxIterations, notes: notes ?? [])
     }
 
     guard let requestsNode = top["requests"] else {
@@ -424,9 +426,12 @@ private struct Reader {
         top.keys["events"], "events",
         "policy \(scheduler.policy) has no abort (its engine cannot abort a request)")
     }
+    let notes = try top["notes"].map { (node) throws(ScenarioError) in
+      try self.notes(node, requests: requests)
+    }
     return Scenario(
       name: name, description: description, cache: cache, scheduler: scheduler, requests: requests,
-      events: events, ops: nil, maxIterations: maxIterations)
+      events: events, ops: nil, maxIterations: maxIterations, notes: notes ?? [])
   }
 
   static let emptyMessage =

@@ -47,7 +47,7 @@ public enum ScenarioYAML {
         case .incRef(let i): out += "  - {inc_ref: \(i)}\n"
         }
       }
-      return out
+      return out + notes(scenario.notes)
     }
     out += scenario.requests.isEmpty ? "requests: []\n" : "requests:\n"
     for request in scenario.requests {
@@ -62,7 +62,7 @@ public enum ScenarioYAML {
         }
       }
     }
-    return out
+    return out + notes(scenario.notes)
   }
 
   static func prompt(_ prompt: Prompt) -> String {

@@ -10,6 +10,10 @@ enum ViewAction: CaseIterable, Sendable {
   /// Scroll the focused pane by ten rows.
   case scrollPageDown, scrollPageUp
   case nextPreemption, previousPreemption
+  /// To the next / previous step that changed the free mask, queue or LRU list.
+  case nextFreeChange, previousFreeChange
+  /// To the next / previous event of the kind `:next` or `:prev` chose.
+  case nextChosenEvent, previousChosenEvent
   case togglePlay
   case faster, slower
   /// What one play tick advances: step, phase, iteration, in turn.
@@ -39,6 +43,8 @@ enum KeyCondition: Sendable {
   case runHasPreemptions
   /// The frames panel is zoomed (`z`, `Z`, `:zoom`).
   case zoomed
+  /// `:next` or `:prev` chose a kind of event.
+  case eventKindChosen
 
   func holds(_ view: ViewState, _ timeline: Timeline) -> Bool {
     switch self {
@@ -47,6 +53,7 @@ enum KeyCondition: Sendable {
     case .otherPaneFocused: view.focus != .frames
     case .runHasPreemptions: timeline.final.stats.preemptions > 0
     case .zoomed: view.zoom > 0
+    case .eventKindChosen: view.eventKind != nil
     }
   }
 }
@@ -144,6 +151,14 @@ enum KeyMap {
       "} / {", "next/prev preemption", KeyBinding([.character("}")], .nextPreemption),
       KeyBinding([.character("{")], .previousPreemption),
       hints: [Hint("{/} preemption", priority: 7, when: .runHasPreemptions, trailing: true)]),
+    .row(
+      "m / M", "next/prev free change", KeyBinding([.character("m")], .nextFreeChange),
+      KeyBinding([.character("M")], .previousFreeChange)),
+    .row(
+      "e / E", "next/prev :next event", KeyBinding([.character("e")], .nextChosenEvent),
+      KeyBinding([.character("E")], .previousChosenEvent),
+      hints: [Hint("e/E event", priority: 7, when: .eventKindChosen, trailing: true)]),
+    .note("m/M: steps that change the free mask or queue; e/E: the kind :next chose"),
     .row(
       "space", "play / pause", KeyBinding([.character(" ")], .togglePlay),
       hints: [Hint("space play", priority: 1)]),

@@ -19,10 +19,13 @@ public struct LiveController: Sendable {
   public var view: ViewState
   /// The size of the last screen rendered, for keys that move by a screenful (120x40 before the first).
   private let screen = ScreenSize()
+  /// The scenario's notes resolved against the run (nil without notes).
+  private var narration: Narration?
 
   public init(timeline: Timeline, view: ViewState = ViewState()) {
     self.timeline = timeline
     self.view = view
+    narration = timeline.scenario.notes.isEmpty ? nil : Narration(timeline: timeline)
   }
 
   /// The event log's entries for the last `count` steps, ending with the current one, gathered in one
@@ -81,8 +84,16 @@ public struct LiveController: Sendable {
     case .scrollUp: scroll(-1)
     case .scrollPageDown: scroll(10)
     case .scrollPageUp: scroll(-10)
-    case .nextPreemption: jumpToPreemption(forward: true)
-    case .previousPreemption: jumpToPreemption(forward: false)
+    case .nextPreemption: jump(.event(.preempt), forward: true)
+    case .previousPreemption: jump(.event(.preempt), forward: false)
+    case .nextFreeChange: jump(.freeChange, forward: true)
+    case .previousFreeChange: jump(.freeChange, forward: false)
+    case .nextChosenEvent, .previousChosenEvent:
+      guard let kind = view.eventKind else {
+        view.message = StatusMessage("choose a kind first: \(CommandParser.nextUsage)")
+        return []
+      }
+      jump(.event(kind), forward: action == .nextChosenEvent)
     case .togglePlay:
       view.playing.toggle()
       if view.playing && timeline.current.step >= timeline.totalSteps { timeline.seek(to: 0) }
@@ -147,40 +158,15 @@ public struct LiveController: Sendable {
       "step \(finding.step): \(timeline.current.describe(finding))", isError: true)
   }
 
-  /// To the start of the next (previous) iteration during which a request was preempted.
-  private mutating func jumpToPreemption(forward: Bool) {
-    let samples = timeline.samples
+  /// To the next (previous) step with the jump's mark, saying what is there.
+  private mutating func jump(_ jump: Jump, forward: Bool) {
     let step = timeline.current.step
-    let final = timeline.final.stats.preemptions
-    func preempted(_ i: Int) -> Int { RunStrip.delta(timeline, i, { $0.preemptions }, final: final) }
-    var found: Int?
-    if forward {
-      let from = samples.isEmpty ? 0 : RunStrip.sampleIndex(timeline, step: step)
-      for i in from..<samples.count where samples[i].step > step && preempted(i) > 0 {
-        found = i
-        break
-      }
-    } else if !samples.isEmpty {
-      for i in stride(from: RunStrip.sampleIndex(timeline, step: step), through: 0, by: -1)
-      where samples[i].step < step && preempted(i) > 0 {
-        found = i
-        break
-      }
-    }
-    guard let i = found else {
-      let iteration = Fmt.grouped(timeline.current.iteration)
-      view.message = StatusMessage(
-        timeline.final.stats.preemptions == 0
-          ? "no preemption in this run"
-          : forward
-            ? "no preemption after iteration \(iteration)" : "no preemption before iteration \(iteration)")
+    guard let target = jump.target(in: timeline, from: step, forward: forward) else {
+      view.message = StatusMessage(jump.missing(from: step, forward: forward, in: timeline))
       return
     }
-    seek(samples[i].step)
-    let count = preempted(i)
-    view.message = StatusMessage(
-      "iteration \(Fmt.grouped(samples[i].iteration)): \(count) preemption\(count == 1 ? "" : "s") (step \(Fmt.grouped(samples[i].step)))"
-    )
+    seek(target)
+    view.message = StatusMessage(jump.arrived(at: timeline.current))
   }
 
   /// Drops the highlighted request and the selected frame.
@@ -331,6 +317,7 @@ public struct LiveController: Sendable {
       view.playing = false
       // An action runs between two operations: given inside one, it waits for the end of it.
       let at = timeline.apply(action)
+      if narration != nil { narration = Narration(timeline: timeline) }
       let wait = at > step ? "after the operation under way (step \(at)): " : ""
       view.message = StatusMessage(wait + timeline.current.eventText)
       return [.applied(step: at, action: action)]
@@ -381,6 +368,9 @@ public struct LiveController: Sendable {
       seek(sample.step)
       view.message = StatusMessage(
         "iteration \(Fmt.grouped(iteration)) starts at step \(Fmt.grouped(sample.step))")
+    case .jump(let kind, let forward):
+      view.eventKind = kind
+      jump(.event(kind), forward: forward)
     case .quit:
       return [.quit]
     }
@@ -426,6 +416,8 @@ enum Command: Equatable {
   case zoom(Int)
   case goto(Int)
   case iteration(Int)
+  /// `:next KIND`, `:prev KIND`.
+  case jump(EventKind, forward: Bool)
   case quit
 }
 
@@ -437,7 +429,9 @@ struct CommandError: Error, Equatable {
 /// sees the action.
 enum CommandParser {
   static let usage =
-    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find [ID], frame [N], zoom N, goto N, iter N"
+    "commands: add ID PROMPT OUTPUT, abort ID, alloc, free N, alloc_n N, inc_ref N, find [ID], frame [N], zoom N, goto N, iter N, next/prev KIND"
+  /// The kinds `:next` and `:prev` take.
+  static let nextUsage = ":next \(EventKind.allCases.map(\.rawValue).joined(separator: "|"))"
 
   static func parse(verb: String, arguments: [String], state: EngineState) -> Result<Command, CommandError> {
     func fail(_ message: String) -> Result<Command, CommandError> { .failure(CommandError(message: message)) }
@@ -541,6 +535,12 @@ enum CommandParser {
     case "iter", "iteration":
       if let error = expect(1) { return .failure(error) }
       return number(0, "iteration", range: 0...Int(Int32.max)).map { .iteration($0) }
+    case "next", "prev":
+      guard arguments.count == 1, let kind = EventKind(rawValue: arguments[0].lowercased()) else {
+        return fail(
+          "\(verb) takes one kind: \(verb) \(EventKind.allCases.map(\.rawValue).joined(separator: "|"))")
+      }
+      return .success(.jump(kind, forward: verb == "next"))
     case "q", "quit":
       return .success(.quit)
     default:
@@ -557,6 +557,7 @@ extension LiveController {
       screen.height = height
     }
     return Screen.render(
-      timeline: timeline, view: view, log: recentLog(count: max(1, height)), width: width, height: height)
+      timeline: timeline, view: view, log: recentLog(count: max(1, height)), width: width, height: height,
+      narration: narration)
   }
 }

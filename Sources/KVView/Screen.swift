@@ -20,10 +20,15 @@ public enum Screen {
   }
 
   /// Draws the whole screen with the event log given as entries (cheaper to gather than whole states).
-  static func render(timeline: Timeline, view: ViewState, log: [LogEntry], width: Int, height: Int) -> Grid {
-    guard let layout = layout(timeline: timeline, view: view, log: log, width: width, height: height) else {
-      return tooSmall(width: width, height: height)
-    }
+  /// `narration`: the scenario's notes resolved against the run, when the caller keeps them; resolved
+  /// here otherwise.
+  static func render(
+    timeline: Timeline, view: ViewState, log: [LogEntry], width: Int, height: Int, narration: Narration? = nil
+  ) -> Grid {
+    let narration = narration ?? (timeline.scenario.notes.isEmpty ? nil : Narration(timeline: timeline))
+    guard fits(width: width, height: height) else { return tooSmall(width: width, height: height) }
+    let layout = ScreenLayout(
+      timeline: timeline, view: view, log: log, width: width, height: height, narration: narration)
     var grid = Grid(width: width, height: height)
     layout.draw(into: &grid)
     return grid
@@ -81,11 +86,17 @@ struct ScreenLayout {
   /// Nil when the middle of the screen has fewer than 3 rows.
   var middle: Middle?
   var help: HelpOverlay?
+  /// The row of the scenario's notes: present when it has notes; the panel is built when the notes are
+  /// resolved.
+  var captionRect: Rect?
+  var caption: CaptionLine?
 
   /// Lays the screen out: the frames take the rows their drawing needs, at most a third of the screen
   /// (7 at least); the run strip takes its rows when the middle keeps 16; the page tables take the rows
   /// they need, at most half the middle; the code takes its rows, leaving a third to the event log.
-  init(timeline: Timeline, view: ViewState, log: [LogEntry], width: Int, height: Int) {
+  init(
+    timeline: Timeline, view: ViewState, log: [LogEntry], width: Int, height: Int, narration: Narration? = nil
+  ) {
     let state = timeline.current
     let g = Glyphs(unicode: view.unicode)
     self.width = width
@@ -96,7 +107,12 @@ struct ScreenLayout {
     help = view.showHelp ? HelpOverlay(description: timeline.scenario.description, g: g) : nil
 
     let contentTop = 1
-    let contentHeight = height - 3
+    let captionRows = timeline.scenario.notes.isEmpty ? 0 : 1
+    let contentHeight = height - 3 - captionRows
+    if captionRows > 0 {
+      captionRect = Rect(x: 0, y: height - 3, width: width, height: 1)
+      caption = narration.map { CaptionLine(narration: $0, step: state.step, g: g) }
+    }
     let maxFrames = max(7, contentHeight / 3)
     let innerWidth = width - 2
     frames = FramesPanel(state: state, view: view, g: g, width: innerWidth, maxRows: maxFrames - 3)
@@ -161,6 +177,7 @@ struct ScreenLayout {
         (middle.code, middle.codeRect), (middle.log, middle.logRect),
       ]
     }
+    if let caption, let captionRect { placed.append((caption, captionRect)) }
     if let help { placed.append((help, Rect(x: 0, y: 0, width: width, height: height))) }
     return placed
   }

@@ -47,6 +47,8 @@ public struct ViewState: Equatable, Sendable {
   public var sourceLabel: String?
   /// True when the run is being recorded.
   public var recording = false
+  /// The kind of event `:next` or `:prev` chose last; `e` and `E` jump to the next and previous one.
+  public var eventKind: EventKind?
 
   public init() {}
 }

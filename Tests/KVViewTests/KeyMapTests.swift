@@ -16,6 +16,7 @@ struct KeyMapTests {
     _ = controller.render(width: 120, height: 40)
     controller.view.focus = focus
     controller.view.selectedRequest = 0
+    controller.view.eventKind = .alloc
     for pane in Pane.allCases { controller.view.scroll[pane] = 20 }
     return controller
   }
@@ -82,6 +83,12 @@ struct KeyMapTests {
       return message.contains("preemption") && (now > step || message.hasPrefix("no preemption after"))
     case .previousPreemption:
       return message.contains("preemption") && (now < step || message.hasPrefix("no preemption before"))
+    case .nextFreeChange:
+      return now > step && after.timeline.current.event.action.marks.contains(.freeSetChange)
+    case .previousFreeChange:
+      return now < step && after.timeline.current.event.action.marks.contains(.freeSetChange)
+    case .nextChosenEvent: return now > step && message.hasPrefix("alloc() at step")
+    case .previousChosenEvent: return now < step && message.hasPrefix("alloc() at step")
     case .togglePlay: return after.view.playing != before.view.playing
     case .faster: return after.view.speed == before.view.speed * 2
     case .slower: return after.view.speed == before.view.speed / 2

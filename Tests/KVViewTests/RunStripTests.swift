@@ -103,25 +103,28 @@ struct ControllerJumpTests {
     #expect(controller.view.message?.isError == true)
   }
 
-  @Test func preemptionJumps() {
+  @Test func preemptionJumpsLandOnThePreemption() {
     var controller = LiveController(timeline: Timeline(scenario: Fixtures.preempting))
-    let iterations = RunStripTests.preemptedIterations(controller.timeline)
-    let starts = iterations.map { i in controller.timeline.samples.first { $0.iteration == i }!.step }
-    for start in starts {
+    let timeline = controller.timeline
+    let steps = timeline.states(0...timeline.totalSteps).filter {
+      if case .preempted = $0.event.action { return true } else { return false }
+    }.map(\.step)
+    #expect(steps.count >= 2)
+    for step in steps {
       _ = controller.handle(.character("}"))
-      #expect(controller.timeline.current.step == start)
-      #expect(controller.view.message?.text.contains("preemption") == true)
+      #expect(controller.timeline.current.step == step)
+      #expect(controller.view.message?.text.hasPrefix("preemption at step") == true)
     }
     _ = controller.handle(.character("}"))
-    #expect(controller.timeline.current.step == starts.last)
-    #expect(controller.view.message?.text.hasPrefix("no preemption after iteration") == true)
+    #expect(controller.timeline.current.step == steps.last)
+    #expect(controller.view.message?.text.hasPrefix("no preemption after step") == true)
     _ = controller.handle(.character("{"))
-    #expect(controller.timeline.current.step == starts[starts.count - 2])
-    _ = controller.run(command: "goto \(starts[0] + 3)")
+    #expect(controller.timeline.current.step == steps[steps.count - 2])
+    _ = controller.run(command: "goto \(steps[0] + 3)")
     _ = controller.handle(.character("{"))
-    #expect(controller.timeline.current.step == starts[0])
+    #expect(controller.timeline.current.step == steps[0])
     _ = controller.handle(.character("{"))
-    #expect(controller.timeline.current.step == starts[0])
+    #expect(controller.timeline.current.step == steps[0])
     #expect(controller.view.message?.text.hasPrefix("no preemption before") == true)
 
     var seed = LiveController(timeline: Timeline(scenario: Fixtures.walkthrough))
