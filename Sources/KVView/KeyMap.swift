@@ -27,6 +27,10 @@ enum ViewAction: CaseIterable, Sendable {
   case openHelp
   /// Drop the highlight of a request (`:find`).
   case clearSelection
+  /// Quiz mode on or off (predict-then-reveal).
+  case toggleQuiz
+  /// In quiz mode: on to the next question.
+  case nextQuestion
   case quit
 }
 
@@ -39,6 +43,8 @@ enum KeyCondition: Sendable {
   case runHasPreemptions
   /// The frames panel is zoomed (`z`, `Z`, `:zoom`).
   case zoomed
+  /// Quiz mode is on.
+  case quizzing
 
   func holds(_ view: ViewState, _ timeline: Timeline) -> Bool {
     switch self {
@@ -47,6 +53,7 @@ enum KeyCondition: Sendable {
     case .otherPaneFocused: view.focus != .frames
     case .runHasPreemptions: timeline.final.stats.preemptions > 0
     case .zoomed: view.zoom > 0
+    case .quizzing: view.quiz?.isOn == true
     }
   }
 }
@@ -110,7 +117,9 @@ struct KeyMapEntry: Sendable {
 enum KeyMap {
   static let entries: [KeyMapEntry] = [
     .row(
-      "→ / l", "next step", KeyBinding([.right, .character("l")], .stepForward),
+      "→ / l", "next step (quiz: next question)",
+      KeyBinding([.right, .character("l")], .nextQuestion, when: .quizzing),
+      KeyBinding([.right, .character("l")], .stepForward),
       hints: [Hint("←/→ step", priority: 0)]),
     .row("← / h", "previous step", KeyBinding([.left, .character("h")], .stepBack)),
     .row(
@@ -171,6 +180,13 @@ enum KeyMap {
       "> / <", "pan frames right/left", KeyBinding([.character(">")], .panRight),
       KeyBinding([.character("<")], .panLeft),
       hints: [Hint("</> pan", priority: 7, when: .zoomed, trailing: true)]),
+    .row(
+      "Q", "quiz: predict, then reveal", KeyBinding([.character("Q")], .toggleQuiz),
+      KeyBinding([.enter], .nextQuestion, when: .quizzing),
+      hints: [
+        Hint("→/Enter next question", priority: 0, when: .quizzing, trailing: true),
+        Hint("Q quiz off", priority: 0, when: .quizzing, trailing: true),
+      ]),
     .row("r", "start/stop recording", KeyBinding([.character("r")], .toggleRecording)),
     .row("Ctrl-L", "redraw", KeyBinding([.control("l")], .redraw)),
     .row(

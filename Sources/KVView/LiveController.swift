@@ -15,7 +15,7 @@ public enum ControllerEffect: Equatable, Sendable {
 /// The live view's behaviour: keys and `:` commands move the timeline and change the view. Pure: no
 /// terminal, no files, so tests drive it directly.
 public struct LiveController: Sendable {
-  public private(set) var timeline: Timeline
+  public internal(set) var timeline: Timeline
   public var view: ViewState
   /// The size of the last screen rendered, for keys that move by a screenful (120x40 before the first).
   private let screen = ScreenSize()
@@ -40,6 +40,7 @@ public struct LiveController: Sendable {
   /// map says what the key does.
   public mutating func handle(_ key: Key) -> [ControllerEffect] {
     if view.commandLine != nil { return editCommandLine(key) }
+    if view.quiz?.question != nil { return answerQuiz(key) }
     if view.showHelp { return handleInHelp(key) }
     view.message = nil
     if key == .tick {
@@ -100,6 +101,8 @@ public struct LiveController: Sendable {
     case .redraw: return [.redrawAll]
     case .openHelp: view.showHelp = true
     case .clearSelection: view.selectedRequest = nil
+    case .toggleQuiz: toggleQuiz()
+    case .nextQuestion: askNextQuestion()
     case .quit: return [.quit]
     }
     return []

@@ -81,6 +81,8 @@ struct ScreenLayout {
   /// Nil when the middle of the screen has fewer than 3 rows.
   var middle: Middle?
   var help: HelpOverlay?
+  /// The quiz's question or verdict, over the command row (and the hints).
+  var quiz: QuizPanel?
 
   /// Lays the screen out: the frames take the rows their drawing needs, at most a third of the screen
   /// (7 at least); the run strip takes its rows when the middle keeps 16; the page tables take the rows
@@ -94,6 +96,7 @@ struct ScreenLayout {
     commandRow = CommandRow(commandLine: view.commandLine, message: view.message, g: g)
     hints = HintBar(view: view, timeline: timeline, g: g)
     help = view.showHelp ? HelpOverlay(description: timeline.scenario.description, g: g) : nil
+    quiz = view.quiz.map { QuizPanel(quiz: $0, g: g) }
 
     let contentTop = 1
     let contentHeight = height - 3
@@ -159,6 +162,9 @@ struct ScreenLayout {
         (middle.tables, middle.tablesRect), (middle.scheduler, middle.schedulerRect),
         (middle.code, middle.codeRect), (middle.log, middle.logRect),
       ]
+    }
+    if let quiz, quiz.rows > 0 {
+      placed.append((quiz, Rect(x: 0, y: height - 2, width: width, height: quiz.rows)))
     }
     if let help { placed.append((help, Rect(x: 0, y: 0, width: width, height: height))) }
     return placed

@@ -47,6 +47,8 @@ public struct ViewState: Equatable, Sendable {
   public var sourceLabel: String?
   /// True when the run is being recorded.
   public var recording = false
+  /// Predict-then-reveal (`--quiz`, `Q`): nil until first turned on.
+  public var quiz: QuizSession?
 
   public init() {}
 }

@@ -24,12 +24,17 @@ struct Play: ParsableCommand {
   @Flag(help: "For a trace: use the lines up to the first bad one instead of failing.")
   var partial = false
 
+  @Flag(help: "Predict, then reveal: ask before each step whose result can be worked out (Q in the view).")
+  var quiz = false
+
   @OptionGroup var display: DisplayOptions
 
   func run() throws {
     let source = Input.source(file, partial: partial)
     let timeline = Timeline(scenario: source.scenario, actions: source.actions)
-    try LiveSession.run(LiveController(timeline: timeline), display: display, record: record)
+    var controller = LiveController(timeline: timeline)
+    if quiz { controller.startQuiz() }
+    try LiveSession.run(controller, display: display, record: record)
   }
 }
 
@@ -49,6 +54,7 @@ enum LiveSession {
       let line = recording.close(controller.timeline)
       terminal.close()
       if let line { Input.warn(line) }
+      if let quiz = controller.quizSummary { print(quiz) }
     }
     if record != nil {
       do {
