@@ -62,7 +62,7 @@ extension EngineState {
       }
       let dropped = trace.evictedKey == nil ? "" : ", dropping the hash it held"
       return
-        "popleft() hands out the head of the free queue \(Text.list(pool.freeQueue.frames(first: 6))): block \(trace.frame)\(dropped)"
+        "popleft() hands out the head of the free queue \(quizQueueHead): block \(trace.frame)\(dropped)"
     }
     let mask = quizMask(trace.wordIndex, word: trace.wordBefore)
     if trace.frame < 0 {
@@ -133,7 +133,7 @@ extension EngineState {
 
   /// Why a capacity check did or did not pass.
   public func quizSlotsReason(request r: Int, tokens: Int, need: Int, free: Int, fits: Bool) -> String {
-    "\(tokens) token\(tokens == 1 ? "" : "s") of \(name(r)) need \(need) new block\(need == 1 ? "" : "s"), the free queue has \(free) -> "
+    "\(tokens) token\(tokens == 1 ? "" : "s") of \(name(r)) need\(tokens == 1 ? "s" : "") \(need) new block\(need == 1 ? "" : "s"), the free queue has \(free) -> "
       + (fits ? "fits" : "does not fit")
   }
 
@@ -149,6 +149,13 @@ extension EngineState {
     default:
       return "on_oom: preempt takes the last running request: \(running) -> \(name(victim))"
     }
+  }
+
+  /// The free queue's first blocks, head first: `[5, 6, 7, ...]`.
+  private var quizQueueHead: String {
+    let shown = pool.freeQueue.frames(first: 6)
+    let more = pool.freeQueue.count > shown.count ? ", ..." : ""
+    return "[" + shown.map(String.init).joined(separator: ", ") + more + "]"
   }
 
   /// `mask 11110000` for a pool of up to 64 frames, `mask word 2 = 0x...` for a larger one.

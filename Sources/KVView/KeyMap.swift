@@ -43,8 +43,9 @@ enum KeyCondition: Sendable {
   case runHasPreemptions
   /// The frames panel is zoomed (`z`, `Z`, `:zoom`).
   case zoomed
-  /// Quiz mode is on.
+  /// Quiz mode is on: `→` asks the next question.
   case quizzing
+  case notQuizzing
 
   func holds(_ view: ViewState, _ timeline: Timeline) -> Bool {
     switch self {
@@ -54,6 +55,7 @@ enum KeyCondition: Sendable {
     case .runHasPreemptions: timeline.final.stats.preemptions > 0
     case .zoomed: view.zoom > 0
     case .quizzing: view.quiz?.isOn == true
+    case .notQuizzing: view.quiz?.isOn != true
     }
   }
 }
@@ -117,9 +119,8 @@ struct KeyMapEntry: Sendable {
 enum KeyMap {
   static let entries: [KeyMapEntry] = [
     .row(
-      "→ / l", "next step (quiz: next question)",
+      "→ / l", "next step", KeyBinding([.right, .character("l")], .stepForward, when: .notQuizzing),
       KeyBinding([.right, .character("l")], .nextQuestion, when: .quizzing),
-      KeyBinding([.right, .character("l")], .stepForward),
       hints: [Hint("←/→ step", priority: 0)]),
     .row("← / h", "previous step", KeyBinding([.left, .character("h")], .stepBack)),
     .row(
@@ -181,10 +182,9 @@ enum KeyMap {
       KeyBinding([.character("<")], .panLeft),
       hints: [Hint("</> pan", priority: 7, when: .zoomed, trailing: true)]),
     .row(
-      "Q", "quiz: predict, then reveal", KeyBinding([.character("Q")], .toggleQuiz),
-      KeyBinding([.enter], .nextQuestion, when: .quizzing),
+      "Q", "quiz: predict/reveal", KeyBinding([.character("Q")], .toggleQuiz),
       hints: [
-        Hint("→/Enter next question", priority: 0, when: .quizzing, trailing: true),
+        Hint("→ next question", priority: 0, when: .quizzing, trailing: true),
         Hint("Q quiz off", priority: 0, when: .quizzing, trailing: true),
       ]),
     .row("r", "start/stop recording", KeyBinding([.character("r")], .toggleRecording)),

@@ -47,7 +47,7 @@ struct QuizPanel: Panel {
         }
       let x = grid.put(verdict, x: rect.x, y: top, in: rect, style: style)
       line(
-        "   score \(quiz.score.right)/\(quiz.score.asked)   → or Enter: next question   Q: quiz off", x: x,
+        "   score \(quiz.score.right)/\(quiz.score.asked)   →: next question   Q: quiz off", x: x,
         y: top,
         rect, TextStyle(.hint), &grid)
       line("why: " + question.explanation, y: bottom, rect, TextStyle(.normal), &grid)

@@ -1,6 +1,6 @@
 import KVEngine
 
-/// Predict-then-reveal: `→` (or Enter) in quiz mode moves to the state before the next step whose
+/// Predict-then-reveal: `→` in quiz mode moves to the state before the next step whose
 /// result a student can work out and asks about it; the answer reveals the step.
 extension LiveController {
   /// Steps searched for the next question before the search stops and says so.

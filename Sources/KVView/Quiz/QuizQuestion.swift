@@ -75,6 +75,8 @@ public struct QuizQuestion: Sendable, Equatable {
           request: r, hits: hits, need: need, available: available, admitted: admitted)
       )
     case .slots(let r, let tokens, let need, let free, let fits):
+      // No new block needed: nothing to work out.
+      guard need > 0 else { return nil }
       asked = (
         .slotsFit, "\(before.quizSlotsCall(r, tokens: tokens)): do they fit?", .decision(fits),
         before.quizSlotsReason(request: r, tokens: tokens, need: need, free: free, fits: fits)
