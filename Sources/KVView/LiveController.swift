@@ -123,6 +123,8 @@ public struct LiveController: Sendable {
   /// One play tick: move forward by the play granularity; stop at the end.
   private mutating func advancePlay() {
     guard view.playing else { return }
+    // In quiz mode play runs to the next question and stops there.
+    if view.quiz?.isOn == true { return askNextQuestion() }
     timeline.move(view.playGranularity, forward: true)
     if timeline.current.step >= timeline.totalSteps { view.playing = false }
   }

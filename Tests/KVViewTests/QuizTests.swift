@@ -105,7 +105,7 @@ struct QuizTests {
     #expect(admission.judge("perhaps") == .malformed("'perhaps' is not yes or no: type y or n"))
     let pop = try #require(Self.first(.popLeft, in: EngineScreenTests.vllm))
     #expect(
-      pop.prompt == "popleft() for A (admission: page 1 of 2): which block does the free queue hand out?")
+      pop.prompt == "popleft() for A (admission: page 1 of 2): which block does it hand out?")
     #expect(
       pop.explanation == "popleft() hands out the head of the free queue [1, 2, 3, 4, 5, 6, ...]: block 1")
     #expect(pop.judge("1") == .right)
@@ -167,13 +167,21 @@ struct QuizTests {
     _ = controller.handle(.escape)
     #expect(controller.view.quiz?.score == QuizScore(right: 1, wrong: 1, skipped: 1))
     #expect(controller.quizSummary == "quiz: 1 of 3 right, 1 wrong, 1 skipped")
+    // Play runs to the next question and stops there.
+    _ = controller.handle(.character(" "))
+    _ = controller.handle(.tick)
+    #expect(controller.view.playing == false)
+    let asked = try #require(controller.view.quiz?.question)
+    #expect(controller.timeline.current.step == asked.step - 1)
+    _ = controller.handle(.escape)
+    #expect(controller.quizSummary == "quiz: 1 of 4 right, 1 wrong, 2 skipped")
     // Q turns it off, keeping the score; → steps again.
     _ = controller.handle(.character("Q"))
     #expect(controller.view.quiz?.isOn == false)
     let step = controller.timeline.current.step
     _ = controller.handle(.right)
     #expect(controller.timeline.current.step == step + 1)
-    #expect(controller.quizSummary == "quiz: 1 of 3 right, 1 wrong, 1 skipped")
+    #expect(controller.quizSummary == "quiz: 1 of 4 right, 1 wrong, 2 skipped")
   }
 
   @Test func theLastQuestionEndsTheQuiz() {

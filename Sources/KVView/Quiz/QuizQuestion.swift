@@ -98,7 +98,7 @@ public struct QuizQuestion: Sendable, Equatable {
   private static func allocPrompt(_ before: EngineState, _ purpose: AllocPurpose) -> String {
     let what =
       allocKind(before) == .popLeft
-      ? "which block does the free queue hand out?" : "which frame does it return?"
+      ? "which block does it hand out?" : "which frame does it return?"
     return "\(before.quizAllocCall(purpose)): \(what)"
   }
 
