@@ -45,6 +45,7 @@ enum KeyCondition: Sendable {
   case zoomed
   /// Quiz mode is on: `→` asks the next question.
   case quizzing
+  /// Quiz mode is off: `→` steps.
   case notQuizzing
 
   func holds(_ view: ViewState, _ timeline: Timeline) -> Bool {
