@@ -31,6 +31,10 @@ enum ViewAction: CaseIterable, Sendable {
   case openHelp
   /// Drop the highlighted request and the selected frame (`:find`, `:frame`).
   case clearSelection
+  /// Quiz mode on or off (predict-then-reveal).
+  case toggleQuiz
+  /// In quiz mode: on to the next question.
+  case nextQuestion
   case quit
 }
 
@@ -45,6 +49,10 @@ enum KeyCondition: Sendable {
   case zoomed
   /// `:next` or `:prev` chose a kind of event.
   case eventKindChosen
+  /// Quiz mode is on: `→` asks the next question.
+  case quizzing
+  /// Quiz mode is off: `→` steps.
+  case notQuizzing
 
   func holds(_ view: ViewState, _ timeline: Timeline) -> Bool {
     switch self {
@@ -54,6 +62,8 @@ enum KeyCondition: Sendable {
     case .runHasPreemptions: timeline.final.stats.preemptions > 0
     case .zoomed: view.zoom > 0
     case .eventKindChosen: view.eventKind != nil
+    case .quizzing: view.quiz?.isOn == true
+    case .notQuizzing: view.quiz?.isOn != true
     }
   }
 }
@@ -117,7 +127,8 @@ struct KeyMapEntry: Sendable {
 enum KeyMap {
   static let entries: [KeyMapEntry] = [
     .row(
-      "→ / l", "next step", KeyBinding([.right, .character("l")], .stepForward),
+      "→ / l", "next step", KeyBinding([.right, .character("l")], .stepForward, when: .notQuizzing),
+      KeyBinding([.right, .character("l")], .nextQuestion, when: .quizzing),
       hints: [Hint("←/→ step", priority: 0)]),
     .row("← / h", "previous step", KeyBinding([.left, .character("h")], .stepBack)),
     .row(
@@ -186,6 +197,12 @@ enum KeyMap {
       "> / <", "pan frames right/left", KeyBinding([.character(">")], .panRight),
       KeyBinding([.character("<")], .panLeft),
       hints: [Hint("</> pan", priority: 7, when: .zoomed, trailing: true)]),
+    .row(
+      "Q", "quiz: predict/reveal", KeyBinding([.character("Q")], .toggleQuiz),
+      hints: [
+        Hint("→ next question", priority: 0, when: .quizzing, trailing: true),
+        Hint("Q quiz off", priority: 0, when: .quizzing, trailing: true),
+      ]),
     .row("r", "start/stop recording", KeyBinding([.character("r")], .toggleRecording)),
     .row("Ctrl-L", "redraw", KeyBinding([.control("l")], .redraw)),
     .row(

@@ -15,7 +15,7 @@ public enum ControllerEffect: Equatable, Sendable {
 /// The live view's behaviour: keys and `:` commands move the timeline and change the view. Pure: no
 /// terminal, no files, so tests drive it directly.
 public struct LiveController: Sendable {
-  public private(set) var timeline: Timeline
+  public internal(set) var timeline: Timeline
   public var view: ViewState
   /// The size of the last screen rendered, for keys that move by a screenful (120x40 before the first).
   private let screen = ScreenSize()
@@ -51,6 +51,7 @@ public struct LiveController: Sendable {
 
   private mutating func dispatch(_ key: Key) -> [ControllerEffect] {
     if view.commandLine != nil { return editCommandLine(key) }
+    if view.quiz?.question != nil { return answerQuiz(key) }
     if view.showHelp { return handleInHelp(key) }
     view.message = nil
     if key == .tick {
@@ -119,6 +120,8 @@ public struct LiveController: Sendable {
     case .redraw: return [.redrawAll]
     case .openHelp: view.showHelp = true
     case .clearSelection: clearSelection()
+    case .toggleQuiz: toggleQuiz()
+    case .nextQuestion: askNextQuestion()
     case .quit: return [.quit]
     }
     return []
@@ -139,6 +142,8 @@ public struct LiveController: Sendable {
   /// One play tick: move forward by the play granularity; stop at the end.
   private mutating func advancePlay() {
     guard view.playing else { return }
+    // In quiz mode play runs to the next question and stops there.
+    if view.quiz?.isOn == true { return askNextQuestion() }
     timeline.move(view.playGranularity, forward: true)
     if timeline.current.step >= timeline.totalSteps { view.playing = false }
   }

@@ -90,6 +90,8 @@ struct ScreenLayout {
   /// resolved.
   var captionRect: Rect?
   var caption: CaptionLine?
+  /// The quiz's question or verdict, over the command row (and the hints).
+  var quiz: QuizPanel?
 
   /// Lays the screen out: the frames take the rows their drawing needs, at most a third of the screen
   /// (7 at least); the run strip takes its rows when the middle keeps 16; the page tables take the rows
@@ -105,6 +107,7 @@ struct ScreenLayout {
     commandRow = CommandRow(commandLine: view.commandLine, message: view.message, g: g)
     hints = HintBar(view: view, timeline: timeline, g: g)
     help = view.showHelp ? HelpOverlay(description: timeline.scenario.description, g: g) : nil
+    quiz = view.quiz.map { QuizPanel(quiz: $0, g: g) }
 
     let contentTop = 1
     let captionRows = timeline.scenario.notes.isEmpty ? 0 : 1
@@ -178,6 +181,9 @@ struct ScreenLayout {
       ]
     }
     if let caption, let captionRect { placed.append((caption, captionRect)) }
+    if let quiz, quiz.rows > 0 {
+      placed.append((quiz, Rect(x: 0, y: height - 2, width: width, height: quiz.rows)))
+    }
     if let help { placed.append((help, Rect(x: 0, y: 0, width: width, height: height))) }
     return placed
   }

@@ -49,6 +49,8 @@ public struct ViewState: Equatable, Sendable {
   public var recording = false
   /// The kind of event `:next` or `:prev` chose last; `e` and `E` jump to the next and previous one.
   public var eventKind: EventKind?
+  /// Predict-then-reveal (`--quiz`, `Q`): nil until first turned on.
+  public var quiz: QuizSession?
 
   public init() {}
 }

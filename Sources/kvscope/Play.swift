@@ -25,6 +25,8 @@ struct Play: ParsableCommand {
   var partial = false
 
   @OptionGroup var direct: DirectImport
+  @Flag(help: "Predict, then reveal: ask before each step whose result can be worked out (Q in the view).")
+  var quiz = false
 
   @OptionGroup var display: DisplayOptions
 
@@ -33,8 +35,9 @@ struct Play: ParsableCommand {
     let opening = ViewOpening(terminal: terminal, title: file)
     let read = opening.read { () throws(Input.Failure) in try direct.read(file, partial: partial) }
     let timeline = opening.build(read.value.scenario, actions: read.value.actions)
-    try LiveSession.run(
-      LiveController(timeline: timeline), on: terminal, display: display, record: record, notes: read.notes)
+    var controller = LiveController(timeline: timeline)
+    if quiz { controller.startQuiz() }
+    try LiveSession.run(controller, on: terminal, display: display, record: record, notes: read.notes)
   }
 }
 
@@ -64,6 +67,7 @@ enum LiveSession {
       terminal.close()
       notes.forEach(Input.warn)
       if let line { Input.warn(line) }
+      if let quiz = controller.quizSummary { print(quiz) }
     }
     if record != nil {
       do {

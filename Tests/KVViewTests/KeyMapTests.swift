@@ -113,6 +113,8 @@ struct KeyMapTests {
     case .openHelp: return after.view.showHelp
     case .clearSelection: return before.view.selectedRequest != nil && after.view.selectedRequest == nil
     case .quit: return effects == [.quit]
+    case .toggleQuiz: return after.view.quiz?.isOn != (before.view.quiz?.isOn ?? false)
+    case .nextQuestion: return after.view.quiz?.question != nil && now != step
     }
   }
 
@@ -151,10 +153,11 @@ struct KeyMapTests {
     let keys = KeyMap.bindings.flatMap(\.keys)
     for timeline in [Timeline(scenario: Fixtures.walkthrough), Timeline(scenario: Fixtures.preempting)] {
       for pane in Pane.allCases {
-        for zoom in [0, 2] {
+        for (zoom, quiz) in [(0, false), (2, false), (0, true)] {
           var view = ViewState()
           view.focus = pane
           view.zoom = zoom
+          view.quiz = quiz ? QuizSession(stage: .idle) : nil
           for key in keys {
             let applying = KeyMap.bindings.filter {
               $0.keys.contains(key) && $0.condition.holds(view, timeline)

@@ -149,12 +149,18 @@ struct BitmaskPanel: Panel {
         counts += " (\(Fmt.grouped(hashed)) free hold a hash)"
       }
       if let reserved = pool.reserved { counts += ", null block \(reserved)" }
-      counts += ", next " + (pool.freeQueue.head >= 0 ? Fmt.grouped(Int(pool.freeQueue.head)) : "none")
+      counts +=
+        view.quiz?.hidesNextFrame == true
+        ? ", next ?"
+        : ", next " + (pool.freeQueue.head >= 0 ? Fmt.grouped(Int(pool.freeQueue.head)) : "none")
     } else {
       if cached > 0 || state.scenario.scheduler.prefixCache {
         counts += ", \(Fmt.grouped(cached)) cached in LRU"
       }
-      counts += ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
+      counts +=
+        view.quiz?.hidesNextFrame == true
+        ? ", lowest free ?"
+        : ", lowest free " + (pool.freeMask.lowest.map { Fmt.grouped($0) } ?? "none")
     }
     if let layout, layout.start > 0 || layout.end < n {
       counts += "; showing \(Fmt.grouped(layout.start))-\(Fmt.grouped(max(layout.start, layout.end - 1)))"

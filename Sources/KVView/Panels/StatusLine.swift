@@ -29,6 +29,7 @@ struct StatusLine: Panel {
     play += " \(view.speed)/s"
     if view.playGranularity != .step { play += " by \(view.playGranularity.rawValue)" }
     parts.append((play, bar))
+    if let quiz = view.quiz, quiz.isOn { parts.append((quiz.score.statusText, bar)) }
     if view.recording { parts.append(("REC", TextStyle(.finding, bold: true, reverse: true))) }
     parts.append(
       (
