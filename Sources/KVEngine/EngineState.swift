@@ -130,37 +130,6 @@ public struct EngineState: Sendable {
   var pendingActions: Deque<UserAction> = []
   /// User actions given inside a unit: they join `pendingActions` when it ends.
   var deferredActions: [UserAction] = []
-  /// An `alloc_n` that has begun: the frames it took, and how many of them a failure has freed again.
-  struct AllocationUnderWay: Sendable {
-    let count: Int
-    var taken = FrameList()
-    /// Frames of `taken` freed so far by the rollback after a failed `alloc()`; nil while allocating.
-    var rolledBack: Int?
-  }
-
-  /// A list of frames that grows at its end and is cheap to copy while it grows: the frames lie in
-  /// chunks that never change once full, so a copy of the state shares them, and taking one more
-  /// frame after a copy copies one chunk at most. Append and access: O(1).
-  struct FrameList: Sendable {
-    private var chunks: [[Int]] = []
-    private(set) var count = 0
-    private static let chunkSize = 4_096
-
-    mutating func append(_ frame: Int) {
-      if count % FrameList.chunkSize == 0 {
-        chunks.append([])
-        chunks[chunks.count - 1].reserveCapacity(FrameList.chunkSize)
-      }
-      chunks[chunks.count - 1].append(frame)
-      count += 1
-    }
-
-    subscript(index: Int) -> Int { chunks[index / FrameList.chunkSize][index % FrameList.chunkSize] }
-
-    /// The frames in order. O(count).
-    var frames: [Int] { chunks.flatMap { $0 } }
-  }
-
   /// The state at the start of the unit under way; nil at a unit boundary.
   var unitStart: UnitStart?
   /// Steps the running unit may still take before it pauses.

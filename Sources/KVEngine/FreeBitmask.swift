@@ -144,4 +144,20 @@ public struct FreeBitmask: Sendable, Equatable {
     for frame in range.reversed() { text.append(contains(frame) ? "1" : "0") }
     return text
   }
+
+  /// The mask as hex text, `0x` and `ceil(count / 4)` digits, most significant frame first.
+  public func hex(frames range: Range<Int>? = nil) -> String {
+    let range = range ?? 0..<count
+    let digits = (range.count + 3) / 4
+    var text = "0x"
+    for d in stride(from: digits - 1, through: 0, by: -1) {
+      var value = 0
+      for bit in 0..<4 {
+        let frame = range.lowerBound + d * 4 + bit
+        if frame < range.upperBound && contains(frame) { value |= 1 << bit }
+      }
+      text.append(Character(String(value, radix: 16, uppercase: true)))
+    }
+    return text
+  }
 }

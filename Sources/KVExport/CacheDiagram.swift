@@ -144,10 +144,10 @@ public struct CacheDiagram: Sendable, Equatable {
       maskLine = Self.queueText(pool.freeQueue)
     } else if shown == n {
       maskLine =
-        "free_mask = \(pool.freeMask.binary()) = \(Self.hex(pool.freeMask, window))  (1 = free, 0 = alloc)"
+        "free_mask = \(pool.freeMask.binary()) = \(pool.freeMask.hex(frames: window))  (1 = free, 0 = alloc)"
     } else {
       maskLine =
-        "free_mask[\(shown - 1)..0] = \(pool.freeMask.binary(frames: window)) = \(Self.hex(pool.freeMask, window))"
+        "free_mask[\(shown - 1)..0] = \(pool.freeMask.binary(frames: window)) = \(pool.freeMask.hex(frames: window))"
     }
     let refs = window.map { String(pool.refs[$0]) }.joined(separator: ",")
     refsLine = shown == n ? "refs = [\(refs)]" : "refs[0..\(shown - 1)] = [\(refs)]"
@@ -210,21 +210,6 @@ public struct CacheDiagram: Sendable, Equatable {
     let items = shown.map(String.init).joined(separator: ", ")
     if shown.count == queue.count { return "free_queue = [\(items)]  (head first)" }
     return "free_queue = [\(items), ..., \(queue.tail)]  (head first, \(grouped(queue.count)) in all)"
-  }
-
-  /// The bits of `range` as hex, `ceil(count / 4)` digits, highest frame first.
-  static func hex(_ mask: FreeBitmask, _ range: Range<Int>) -> String {
-    let digits = (range.count + 3) / 4
-    var text = "0x"
-    for d in stride(from: digits - 1, through: 0, by: -1) {
-      var value = 0
-      for bit in 0..<4 {
-        let f = range.lowerBound + d * 4 + bit
-        if f < range.upperBound && mask.contains(f) { value |= 1 << bit }
-      }
-      text += String(value, radix: 16, uppercase: true)
-    }
-    return text
   }
 
   /// `12,031`.

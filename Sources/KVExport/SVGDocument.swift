@@ -1,4 +1,5 @@
 import KVText
+import KVView
 
 /// A minimal SVG 1.1 document: elements in drawing order, every text and attribute value escaped, every
 /// coordinate an integer, so the same picture always gives the same bytes.
@@ -117,20 +118,5 @@ public struct SVGDocument: Sendable {
       }
     }
     return result
-  }
-}
-
-extension String {
-  /// `self` with every `target` replaced by `replacement` (no Foundation).
-  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-    guard !target.isEmpty, contains(target) else { return self }
-    var result = ""
-    var rest = Substring(self)
-    while let range = rest.firstRange(of: target) {
-      result += rest[..<range.lowerBound]
-      result += replacement
-      rest = rest[range.upperBound...]
-    }
-    return result + rest
   }
 }

@@ -125,7 +125,7 @@ enum Fmt {
 
 extension String {
   /// Every occurrence of `target` replaced.
-  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+  public func replacingOccurrences(_ target: String, _ replacement: String) -> String {
     guard !target.isEmpty else { return self }
     var result = ""
     var rest = Substring(self)

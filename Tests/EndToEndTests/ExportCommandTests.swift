@@ -5,12 +5,7 @@ import Testing
 struct ExportCommandTests {
   static let walkthrough = "scenarios/walkthrough.yaml"
 
-  static func temporaryPath(_ suffix: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent(
-      "kvscope-export-\(UUID().uuidString)\(suffix)"
-    )
-    .path
-  }
+  static func temporaryPath(_ suffix: String) -> String { Harness.temporaryPath(suffix) }
 
   @Test func svgDefaultsToTheLastStepAndStandardOutput() throws {
     let output = try Harness.kvscope(["export", "svg", Self.walkthrough])

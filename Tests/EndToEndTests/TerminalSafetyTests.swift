@@ -4,9 +4,7 @@ import Testing
 /// Issue 14: no escape sequence and no overlong line reaches the terminal from any input.
 struct TerminalSafetyTests {
   static func write(_ text: String, _ suffix: String = ".yaml") throws -> String {
-    let path = FileManager.default.temporaryDirectory.path + "/kvscope-safety-\(UUID().uuidString)\(suffix)"
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
+    try Harness.temporaryFile(text, suffix: suffix)
   }
 
   /// Control characters in the display columns of a text: none but the newlines between lines.

@@ -30,7 +30,7 @@ struct ViewFixesTests {
 
   /// The current event is wrapped, so that it reads whole in a narrow pane.
   @Test func currentEventReadsWhole() {
-    var controller = Self.controller(Fixtures.walkthrough, at: 55)
+    let controller = Self.controller(Fixtures.walkthrough, at: 55)
     let text = controller.render(width: 80, height: 24).text
     #expect(text.contains("#55 alloc() -> frame 4 for A (grow to"))
     #expect(text.contains("3 pages for position 128)"))

@@ -105,7 +105,9 @@ struct BitmaskPanel: Panel {
     }
     let legend = "(1 = free, 0 = alloc)"
     // The whole mask when it fits, else a window of it around the viewport.
-    let whole = n <= width ? "free_mask = \(binary(0..<n)) = \(hex(0..<n))" : ""
+    let whole =
+      n <= width
+      ? "free_mask = \(pool.freeMask.binary(frames: 0..<n)) = \(pool.freeMask.hex(frames: 0..<n))" : ""
     let windowed: Bool
     if pool.order == .queue {
       windowed = n > width
@@ -247,30 +249,7 @@ struct BitmaskPanel: Panel {
   }
 
   private func maskWindowText(_ range: Range<Int>) -> String {
-    "free_mask[\(range.upperBound - 1)..\(range.lowerBound)] = \(binary(range)) = \(hex(range))"
-  }
-
-  /// Bits of `range`, most significant (highest frame) first.
-  private func binary(_ range: Range<Int>) -> String {
-    var text = ""
-    text.reserveCapacity(range.count)
-    for f in range.reversed() { text.append(pool.freeMask.contains(f) ? "1" : "0") }
-    return text
-  }
-
-  /// The bits of `range` as hex, `ceil(count / 4)` digits.
-  private func hex(_ range: Range<Int>) -> String {
-    let digits = (range.count + 3) / 4
-    var text = "0x"
-    for d in stride(from: digits - 1, through: 0, by: -1) {
-      var value = 0
-      for bit in 0..<4 {
-        let f = range.lowerBound + d * 4 + bit
-        if f < range.upperBound && pool.freeMask.contains(f) { value |= 1 << bit }
-      }
-      text.append(Character(String(value, radix: 16, uppercase: true)))
-    }
-    return text
+    "free_mask[\(range.upperBound - 1)..\(range.lowerBound)] = \(pool.freeMask.binary(frames: range)) = \(pool.freeMask.hex(frames: range))"
   }
 
   /// A line about the selected frame or request.
