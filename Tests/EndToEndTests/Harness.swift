@@ -21,18 +21,23 @@ enum Harness {
   }
 
   struct Output {
+    /// The exit status, or 128 + the signal that ended it.
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The signal that ended it, if one did.
+    var signal: Int32? = nil
+    /// True when it ran past its time bound and was killed.
+    var timedOut = false
   }
 
   /// Runs `program` with `arguments` and waits for it. Uses posix_spawn and waitpid, with output to
   /// files: Foundation's `Process` waits for every holder of its descriptors, and a tmux server started
-  /// by `new-session` keeps them forever.
+  /// by `new-session` keeps them forever. With `timeout`, it is killed after that many seconds.
   @discardableResult
-  static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws
-    -> Output
-  {
+  static func run(
+    _ program: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double? = nil
+  ) throws -> Output {
     let directory = FileManager.default.temporaryDirectory.path
     let outPath = "\(directory)/kvscope-e2e-\(UUID().uuidString).out"
     let errPath = "\(directory)/kvscope-e2e-\(UUID().uuidString).err"
@@ -74,12 +79,30 @@ enum Harness {
     let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
     guard spawned == 0 else { throw HarnessError(message: "cannot run \(program): error \(spawned)") }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    var timedOut = false
+    if let timeout {
+      let deadline = Date().addingTimeInterval(timeout)
+      while true {
+        let done = waitpid(pid, &status, WNOHANG)
+        if done == pid || (done == -1 && errno != EINTR) { break }
+        if Date() > deadline {
+          timedOut = true
+          kill(pid, SIGKILL)
+          while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+          break
+        }
+        usleep(2_000)
+      }
+    } else {
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+    let signal = status & 0x7f
+    let signaled = signal != 0 && signal != 0x7f
     return Output(
-      status: exitStatus,
-      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+      status: signaled ? 128 + signal : (status >> 8) & 0xff,
+      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "<stdout is not UTF-8>",
+      stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self),
+      signal: signaled ? signal : nil, timedOut: timedOut)
   }
 
   struct HarnessError: Error {

@@ -409,46 +409,12 @@ struct HostileInputTests {
 
   /// Runs kvscope with `arguments`, killing it after `bound` seconds.
   static func run(_ arguments: [String]) -> Run {
-    let directory = FileManager.default.temporaryDirectory.path
-    let outPath = "\(directory)/kvscope-fuzz-\(UUID().uuidString).out"
-    let errPath = "\(directory)/kvscope-fuzz-\(UUID().uuidString).err"
-    defer {
-      unlink(outPath)
-      unlink(errPath)
-    }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let argv = ([Harness.binary] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, Harness.binary, &actions, nil, argv, environ) == 0 else {
+    guard let output = try? Harness.run(Harness.binary, arguments, timeout: bound) else {
       return Run(status: -1, signal: nil, timedOut: false, stdout: "", stderr: "cannot run kvscope")
     }
-    let deadline = Date().addingTimeInterval(bound)
-    var status: Int32 = 0
-    var timedOut = false
-    while true {
-      let done = waitpid(pid, &status, WNOHANG)
-      if done == pid { break }
-      if done == -1 && errno != EINTR { break }
-      if Date() > deadline {
-        timedOut = true
-        kill(pid, SIGKILL)
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        break
-      }
-      usleep(2_000)
-    }
-    let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
     return Run(
-      status: signaled ? -1 : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil,
-      timedOut: timedOut,
-      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "<stdout is not UTF-8>",
-      stderr: String(decoding: (FileManager.default.contents(atPath: errPath) ?? Data()), as: UTF8.self))
+      status: output.signal == nil ? output.status : -1, signal: output.signal, timedOut: output.timedOut,
+      stdout: output.stdout, stderr: output.stderr)
   }
 
   /// What is wrong with one run of `input` at `path`, or nil.
