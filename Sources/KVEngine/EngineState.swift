@@ -93,7 +93,8 @@ public struct EngineState: Sendable {
   public internal(set) var phase: Phase = .start
   public internal(set) var pool: PagePool
   /// Every request of the scenario (and those added by the user), in order; `pending` until it arrives.
-  public internal(set) var requests: [RequestState]
+  /// Chunked, so that a snapshot shares the requests a later step does not touch.
+  public internal(set) var requests: ChunkedArray<RequestState>
   /// The waiting queue, head first.
   public internal(set) var waiting: Deque<Int> = []
   /// The active batch, in admission order.
@@ -147,7 +148,7 @@ public struct EngineState: Sendable {
       order: policyType.freeOrder, reserved: policyType.reservedFrame)
     holders = [Int32](repeating: 0, count: scenario.cache.pages)
     let specs = scenario.requests
-    requests = specs.map(RequestState.init(spec:))
+    requests = ChunkedArray(specs.lazy.map(RequestState.init(spec:)))
     arrivalOrder = specs.indices.sorted { (specs[$0].arrive, $0) < (specs[$1].arrive, $1) }
     sortedEvents = scenario.events.enumerated().sorted {
       ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
@@ -187,32 +188,10 @@ public struct EngineState: Sendable {
 /// An `alloc_n` that has begun: the frames it took, and how many of them a failure has freed again.
 struct AllocationUnderWay: Sendable {
   let count: Int
-  var taken = FrameList()
+  /// Chunks of 4,096 frames: a copy of the state shares the full ones.
+  var taken = ChunkedArray<Int>(chunkShift: 12)
   /// Frames of `taken` freed so far by the rollback after a failed `alloc()`; nil while allocating.
   var rolledBack: Int?
-}
-
-/// A list of frames that grows at its end and is cheap to copy while it grows: the frames lie in
-/// chunks that never change once full, so a copy of the state shares them, and taking one more
-/// frame after a copy copies one chunk at most. Append and access: O(1).
-struct FrameList: Sendable {
-  private var chunks: [[Int]] = []
-  private(set) var count = 0
-  private static let chunkSize = 4_096
-
-  mutating func append(_ frame: Int) {
-    if count % FrameList.chunkSize == 0 {
-      chunks.append([])
-      chunks[chunks.count - 1].reserveCapacity(FrameList.chunkSize)
-    }
-    chunks[chunks.count - 1].append(frame)
-    count += 1
-  }
-
-  subscript(index: Int) -> Int { chunks[index / FrameList.chunkSize][index % FrameList.chunkSize] }
-
-  /// The frames in order. O(count).
-  var frames: [Int] { chunks.flatMap { $0 } }
 }
 
 /// The state at the start of the unit under way (a class so that a state can hold one).

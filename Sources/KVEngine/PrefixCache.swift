@@ -1,44 +1,10 @@
 /// The prefix cache as the `paged` policy uses it: chained page keys over full prompt pages, hits
 /// verified token by token, recording after the prompt is written.
 extension EngineState {
-  /// The keys of the full pages of a request's prompt, chained from page 0.
-  ///
-  /// - Complexity: O(prompt length), two hashes a token for a prompt made of blocks (the block's seed
-  ///   and the position's hash are computed once, not at every token).
+  /// The keys of the full pages of a request's prompt, chained from page 0. O(prompt length).
   func promptPageKeys(_ r: Int) -> [UInt64] {
-    let count = requests[r].spec.prompt.count / pageSize
     var keys: [UInt64] = []
-    keys.reserveCapacity(count)
-    var parent: UInt64 = 0
-    if case .blocks(let ids, let blockSize, _) = requests[r].spec.prompt {
-      // Tokens in order: block `block`, position `offset` in it. The key of each full page chains them.
-      let positionHashes = (0..<min(blockSize, count * pageSize)).map { Tokens.mix(UInt64($0)) }
-      var block = 0
-      var offset = 0
-      var seed = Tokens.blockSeed(ids.first ?? 0)
-      for _ in 0..<count {
-        var hash = Tokens.pageKeyStart(parent: parent)
-        for _ in 0..<pageSize {
-          hash = Tokens.pageKeyStep(hash, Tokens.synthetic(seed: seed, positionHash: positionHashes[offset]))
-          offset += 1
-          if offset == blockSize {
-            offset = 0
-            block += 1
-            if block < ids.count { seed = Tokens.blockSeed(ids[block]) }
-          }
-        }
-        parent = Tokens.pageKeyEnd(hash)
-        keys.append(parent)
-      }
-      return keys
-    }
-    let spec = requests[r].spec
-    for page in 0..<count {
-      let start = page * pageSize
-      parent = Tokens.pageKey(
-        parent: parent, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) })
-      keys.append(parent)
-    }
+    requests[r].spec.extendPageKeys(&keys, to: requests[r].spec.prompt.count / pageSize, pageSize: pageSize)
     return keys
   }
 

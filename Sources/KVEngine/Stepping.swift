@@ -52,15 +52,18 @@ extension EngineState {
 
   /// The unit loop; `observer`, when set, sees every step.
   private mutating func runUnits(to target: Int, boundary: ((EngineState) -> Void)?) {
-    // The start of a unit is kept only near the target, where the unit may pause: keeping it for every
-    // unit would copy the pool at each one. A unit that pauses without it is found again from `origin`.
+    // The start of a unit is kept only near the target, where the unit may pause: keeping it costs a
+    // copy of the tables the unit then changes. A unit that pauses without it is found again by
+    // replaying from `origin`, which costs the run's length again: so the nearer the target, the
+    // fewer starts are worth keeping.
     var origin = self
     origin.unitStart = nil
     origin.observer = nil
     var lastBoundary = step
+    let keptStartSteps = min(EngineState.keptStartBudget, (target - step) / 16)
     while step < target && (!isDone || !pendingActions.isEmpty) {
       var start: EngineState?
-      if target - step <= EngineState.keptStartBudget {
+      if target - step <= keptStartSteps {
         start = self
         start?.observer = nil
       }
@@ -89,7 +92,7 @@ extension EngineState {
     }
   }
 
-  /// Remaining steps under which the start of each unit is kept as it runs.
+  /// Remaining steps under which the start of each unit is kept as it runs, at most.
   static let keptStartBudget = 4_096
 
   /// Queues a user action. It runs as the next unit, or after the unit under way.
@@ -389,7 +392,7 @@ extension EngineState {
       return end(StepEvent(.free(pool.free(frame), request: nil, reason: .rollback), frames: [frame]))
     }
     if progress.rolledBack != nil || progress.taken.count == progress.count {
-      let frames = progress.rolledBack == nil ? progress.taken.frames : []
+      let frames = progress.rolledBack == nil ? Array(progress.taken) : []
       allocationUnderWay = nil
       return end(StepEvent(.allocNResult(count: progress.count, frames: frames), frames: frames))
     }

@@ -144,16 +144,10 @@ extension EngineState {
 
   /// Computes the keys of `r`'s first `count` full pages, chained from page 0.
   private mutating func extendBlockKeys(_ r: Int, to count: Int) {
+    guard requests[r].blockKeys.count < count else { return }
     var keys = requests[r].blockKeys
-    guard keys.count < count else { return }
     requests[r].blockKeys = []
-    let spec = requests[r].spec
-    while keys.count < count {
-      let start = keys.count * pageSize
-      keys.append(
-        Tokens.pageKey(
-          parent: keys.last ?? 0, tokens: (start..<(start + pageSize)).lazy.map { spec.token(at: $0) }))
-    }
+    requests[r].spec.extendPageKeys(&keys, to: count, pageSize: pageSize)
     requests[r].blockKeys = keys
   }
 }

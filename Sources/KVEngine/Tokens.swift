@@ -77,4 +77,57 @@ extension RequestSpec {
 
   /// Tokens `range` of the sequence.
   public func tokens(_ range: Range<Int>) -> [Int32] { range.map { token(at: $0) } }
+
+  /// Extends `keys`, the keys of the sequence's first full pages, to the first `count`: each page's key
+  /// is `Tokens.pageKey` chained on the one before, over the tokens `token(at:)` gives.
+  ///
+  /// - Complexity: O(tokens hashed): the seeds are computed once per call (and once per prompt block),
+  ///   not at every token.
+  public func extendPageKeys(_ keys: inout [UInt64], to count: Int, pageSize: Int) {
+    guard keys.count < count else { return }
+    keys.reserveCapacity(count)
+    let generatedSeed = ~tokenSeed
+    switch prompt {
+    case .length(let length):
+      let seed = tokenSeed
+      Tokens.chainPageKeys(&keys, to: count, pageSize: pageSize) { position in
+        Tokens.synthetic(seed: position < length ? seed : generatedSeed, position: position)
+      }
+    case .tokens(let tokens):
+      Tokens.chainPageKeys(&keys, to: count, pageSize: pageSize) { position in
+        position < tokens.count
+          ? Int32(truncatingIfNeeded: tokens[position])
+          : Tokens.synthetic(seed: generatedSeed, position: position)
+      }
+    case .blocks(let ids, let blockSize, let length):
+      var block = -1
+      var seed: UInt64 = 0
+      Tokens.chainPageKeys(&keys, to: count, pageSize: pageSize) { position in
+        guard position < length else { return Tokens.synthetic(seed: generatedSeed, position: position) }
+        if position / blockSize != block {
+          block = position / blockSize
+          seed = Tokens.blockSeed(ids[block])
+        }
+        return Tokens.synthetic(seed: seed, position: position % blockSize)
+      }
+    }
+  }
+}
+
+extension Tokens {
+  /// Appends to `keys` the chained keys of the pages after those it holds, up to `count`, reading each
+  /// token from `token`.
+  @inline(__always)
+  static func chainPageKeys(
+    _ keys: inout [UInt64], to count: Int, pageSize: Int, token: (Int) -> Int32
+  ) {
+    var parent = keys.last ?? 0
+    while keys.count < count {
+      let start = keys.count * pageSize
+      var hash = pageKeyStart(parent: parent)
+      for position in start..<(start + pageSize) { hash = pageKeyStep(hash, token(position)) }
+      parent = pageKeyEnd(hash)
+      keys.append(parent)
+    }
+  }
 }
