@@ -9,23 +9,27 @@ import KVView
 /// `kvscope bench`: prints the speed figures of the README. Run it on a release build.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure allocator, whole-trace, seek and render speed (use a release build).",
+    abstract:
+      "Measure allocator, whole-trace, seek and render speed, and the vLLM peer ratio (use a release build).",
     discussion:
       "Each benchmark prints its figure and its target. Nothing is asserted: figures are for reading."
   )
 
   enum Part: String, ExpressibleByArgument, CaseIterable {
-    case alloc, step, load, trace, seek, render, all
+    case alloc, step, load, trace, seek, render, peer, all
   }
 
-  @Argument(help: "Which benchmark: alloc, step, load, trace, seek, render or all.")
+  @Argument(
+    help: "Which benchmark: alloc, step, load, trace, seek, render, peer (against vLLM's scheduler) or all.")
   var part: Part = .all
 
-  @Option(help: "The Mooncake trace for `trace` and `seek`.")
+  @Option(help: "The Mooncake trace for `trace`, `seek` and `peer`.")
   var trace: String = "../shared/traces/mooncake-conversation.jsonl"
 
-  @Option(help: "Requests of the trace to run (0 = all).")
+  @Option(help: "Requests of the trace to run (0 = all; for `peer`, the first \(Bench.peerDefaultLimit)).")
   var limit: Int = 0
+
+  @OptionGroup(title: "Peer benchmark") var peerOptions: PeerOptions
 
   func run() throws {
     #if DEBUG
@@ -39,6 +43,9 @@ struct Bench: ParsableCommand {
       let scenario = try Self.mooncake(trace, limit: limit)
       if part != .seek { Self.wholeTrace(scenario) }
       if part != .trace { Self.seek(scenario) }
+    }
+    if part == .peer || part == .all {
+      try Self.peer(trace, limit: limit, options: peerOptions, required: part == .peer)
     }
   }
 
@@ -152,8 +159,9 @@ struct Bench: ParsableCommand {
     print(String(format: "ratio 100,000 / 1,000:  %6.2f x  (target <= 2 x: linear)", perStep[2] / perStep[0]))
   }
 
-  static func mooncake(_ path: String, limit: Int) throws -> Scenario {
+  static func mooncake(_ path: String, limit: Int, policy: PolicyID = .paged) throws -> Scenario {
     var options = MooncakeImport.Options()
+    options.policy = policy
     if limit > 0 { options.limit = limit }
     do {
       return try MooncakeImport.scenario(path: path, options: options)

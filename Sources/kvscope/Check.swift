@@ -82,10 +82,16 @@ struct Check: ParsableCommand {
 }
 
 extension Check {
+  /// The first line of `--iterations`: the workload with its token ids, as a differential harness or
+  /// the peer benchmark feeds it to a real engine.
+  static func workloadLine(_ scenario: Scenario) -> String {
+    JSONText.line(WorkloadRecord(scenario))
+  }
+
   /// The workload, then one record per iteration: the last state of each, repeated over idle ones.
   func printIterations(_ scenario: Scenario) {
     var output = OutputBuffer()
-    output.write(JSONText.line(WorkloadRecord(scenario)))
+    output.write(Self.workloadLine(scenario))
     var state = EngineState(scenario: scenario)
     var previous = state
     Timeline.run(

@@ -34,24 +34,7 @@ def events(workload, iterations):
     scheduler, hasher, _ = adapter.build_scheduler(workload, hash_algo="sha256_cbor", kv_events=True)
     captured = []
     scheduler.kv_event_publisher.publish = captured.append
-    outputs = {r["id"]: list(r["output"]) for r in workload["requests"]}
-    reqs = {}
-    for i in range(iterations):
-        for spec in workload["requests"]:
-            if spec["arrive"] == i:
-                req = adapter.Request(
-                    request_id=spec["id"], prompt_token_ids=list(spec["prompt"]),
-                    sampling_params=adapter.SamplingParams(max_tokens=len(spec["output"]), ignore_eos=True),
-                    pooling_params=None, arrival_time=float(i), block_hasher=hasher)
-                reqs[spec["id"]] = req
-                scheduler.add_request(req)
-        if scheduler.has_unfinished_requests():
-            so = scheduler.schedule()
-            ids = list(so.num_scheduled_tokens.keys())
-            sampled = [[outputs[rid][reqs[rid].num_output_tokens]]
-                       if reqs[rid].num_computed_tokens >= reqs[rid].num_tokens else [] for rid in ids]
-            scheduler.update_from_output(so, adapter.ModelRunnerOutput(
-                req_ids=ids, req_id_to_index={r: k for k, r in enumerate(ids)}, sampled_token_ids=sampled))
+    for i, _, _ in adapter.drive(workload, scheduler, hasher, iterations):
         for batch in captured:
             yield i, batch.events
         captured.clear()

@@ -8,9 +8,11 @@ written to a temporary directory; the KV cache is described directly (one full-a
 
 Use:
     run(workload, iterations) -> iterator of state dicts (imported by differential.py)
+    drive(workload, scheduler, hasher) -> the engine steps alone (peer_bench.py, vllm_events.py)
     python3 vllm_v1_adapter.py WORKLOAD.json [ITERATIONS]   # prints JSON lines
 where WORKLOAD.json holds the "workload" object of kvscope's first line (or that whole line).
 """
+import itertools
 import json
 import os
 import sys
@@ -166,26 +168,34 @@ def snapshot(scheduler, reqs, arrived):
     }
 
 
-def run(workload, iterations):
-    """Yield the state after engine step i for i in 0..iterations-1."""
-    scheduler, hasher, _ = build_scheduler(workload)
-    outputs = {r["id"]: list(r["output"]) for r in workload["requests"]}
+def drive(workload, scheduler, hasher, iterations=None):
+    """Runs the workload on a scheduler from build_scheduler: at each iteration, adds the requests
+    that arrive then and, while any is unfinished, takes one engine step (schedule, the sampler below,
+    update_from_output). Yields (iteration, requests by id, arrived specs in arrival order) after each
+    iteration, for `iterations` iterations or, with None, until every request has arrived and finished.
+    The yielded containers are the live ones: read them before resuming."""
+    outputs = {r["id"]: r["output"] for r in workload["requests"]}
+    by_arrival = {}
+    for spec in workload["requests"]:
+        by_arrival.setdefault(spec["arrive"], []).append(spec)
+    last_arrival = max(by_arrival, default=-1)
     reqs = {}
     arrived = []
-    for i in range(iterations):
-        for spec in workload["requests"]:
-            if spec["arrive"] == i:
-                req = Request(
-                    request_id=spec["id"],
-                    prompt_token_ids=list(spec["prompt"]),
-                    sampling_params=SamplingParams(max_tokens=len(spec["output"]), ignore_eos=True),
-                    pooling_params=None,
-                    arrival_time=float(i),
-                    block_hasher=hasher,
-                )
-                reqs[spec["id"]] = req
-                arrived.append(spec)
-                scheduler.add_request(req)
+    for i in range(iterations) if iterations is not None else itertools.count():
+        if iterations is None and i > last_arrival and not scheduler.has_unfinished_requests():
+            return
+        for spec in by_arrival.get(i, ()):
+            req = Request(
+                request_id=spec["id"],
+                prompt_token_ids=list(spec["prompt"]),
+                sampling_params=SamplingParams(max_tokens=len(spec["output"]), ignore_eos=True),
+                pooling_params=None,
+                arrival_time=float(i),
+                block_hasher=hasher,
+            )
+            reqs[spec["id"]] = req
+            arrived.append(spec)
+            scheduler.add_request(req)
         if scheduler.has_unfinished_requests():
             so = scheduler.schedule()
             req_ids = list(so.num_scheduled_tokens.keys())
@@ -202,8 +212,14 @@ def run(workload, iterations):
                                     req_id_to_index={rid: k for k, rid in enumerate(req_ids)},
                                     sampled_token_ids=sampled)
             scheduler.update_from_output(so, mro)
-        state = snapshot(scheduler, reqs, arrived)
-        yield {"iteration": i, **state}
+        yield i, reqs, arrived
+
+
+def run(workload, iterations):
+    """Yield the state after engine step i for i in 0..iterations-1."""
+    scheduler, hasher, _ = build_scheduler(workload)
+    for i, reqs, arrived in drive(workload, scheduler, hasher, iterations):
+        yield {"iteration": i, **snapshot(scheduler, reqs, arrived)}
 
 
 def main(argv):
