@@ -333,7 +333,8 @@ public struct PagePool: Sendable, Equatable {
 
 /// The prefix cache's content per frame, in an array indexed by frame (allocated on first use).
 public struct CachedPages: Sendable, Equatable {
-  private var pages: [CachedPage?] = []
+  /// By frame; in chunks of 1,024 frames, so that a copy of the state shares those no later step changes.
+  private var pages = ChunkedArray<CachedPage?>(chunkShift: 10)
   /// Frames holding indexed content.
   public private(set) var count = 0
 
@@ -347,7 +348,7 @@ public struct CachedPages: Sendable, Equatable {
   public var keys: [Int32] { pages.indices.filter { pages[$0] != nil }.map { Int32($0) } }
 
   mutating func insert(_ page: CachedPage, at frame: Int, poolSize: Int) {
-    if pages.isEmpty { pages = [CachedPage?](repeating: nil, count: poolSize) }
+    if pages.isEmpty { pages = ChunkedArray(repeatElement(nil, count: poolSize), chunkShift: 10) }
     if pages[frame] == nil { count += 1 }
     pages[frame] = page
   }

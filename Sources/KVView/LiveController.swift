@@ -19,6 +19,8 @@ public struct LiveController: Sendable {
   public var view: ViewState
   /// The size of the last screen rendered, for keys that move by a screenful (120x40 before the first).
   private let screen = ScreenSize()
+  /// The event log of the last screen.
+  private let recentLogCache = RecentLogCache()
   /// The scenario's notes resolved against the run (nil without notes).
   private var narration: Narration?
 
@@ -28,14 +30,25 @@ public struct LiveController: Sendable {
     narration = timeline.scenario.notes.isEmpty ? nil : Narration(timeline: timeline)
   }
 
-  /// The event log's entries for the last `count` steps, ending with the current one, gathered in one
-  /// run (as `Timeline` does), so no copy of the pool is kept per step.
+  /// The event log's entries for the last `count` steps, ending with the current one. They are kept
+  /// from the last screen: a redraw, or one step forward (as play makes), reuses them; otherwise they
+  /// are gathered in one run (as `Timeline` does), so no copy of the pool is kept per step.
   func recentLog(count: Int) -> [LogEntry] {
     let step = timeline.current.step
+    let needed = min(count, step + 1)
+    if let kept = recentLogCache.entries(endingAt: step, count: needed, actions: timeline.actions) {
+      return kept
+    }
+    if let kept = recentLogCache.entries(endingAt: step - 1, count: needed - 1, actions: timeline.actions) {
+      let log = Array((kept + [LogEntry(timeline.current)]).suffix(needed))
+      recentLogCache.keep(log, actions: timeline.actions)
+      return log
+    }
     var state = timeline.state(at: max(0, step - count + 1))
     var log = [LogEntry(state)]
     log.reserveCapacity(count)
     Timeline.run(&state, to: step, actions: timeline.actions, observe: { log.append(LogEntry($0)) })
+    recentLogCache.keep(log, actions: timeline.actions)
     return log
   }
 
@@ -409,6 +422,25 @@ public struct LiveController: Sendable {
 final class ScreenSize: @unchecked Sendable {
   var width = 120
   var height = 40
+}
+
+/// The event log's entries of the last screen, and the user actions of the run they come from (the
+/// scenario and the actions determine every step).
+final class RecentLogCache: @unchecked Sendable {
+  private var log: [LogEntry] = []
+  private var actions: [Int: UserAction] = [:]
+
+  /// The last `count` entries ending at `step`, if they are kept for this run. O(count + actions).
+  func entries(endingAt step: Int, count: Int, actions: [Int: UserAction]) -> [LogEntry]? {
+    guard count >= 0, let last = log.last, last.step == step, log.count >= count, actions == self.actions
+    else { return nil }
+    return Array(log.suffix(count))
+  }
+
+  func keep(_ log: [LogEntry], actions: [Int: UserAction]) {
+    self.log = log
+    self.actions = actions
+  }
 }
 
 /// A parsed `:` command.

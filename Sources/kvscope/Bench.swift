@@ -274,10 +274,17 @@ struct Bench: ParsableCommand {
     let elapsed = clock.measure {
       for _ in 0..<renders { cells &+= controller.render(width: 200, height: 60).cells.count }
     }
+    let playing = clock.measure {
+      for _ in 0..<renders {
+        _ = controller.run(command: "goto \(controller.timeline.current.step + 1)")
+        cells &+= controller.render(width: 200, height: 60).cells.count
+      }
+    }
     print(
       String(
-        format: "render 200x60 with %d frames: %.2f ms per frame  (target < 5 ms)", pages,
-        seconds(elapsed) * 1000 / Double(renders)))
+        format:
+          "render 200x60 with %d frames: %.2f ms per frame; one step forward and render (play): %.2f ms  (target < 5 ms)",
+        pages, seconds(elapsed) * 1000 / Double(renders), seconds(playing) * 1000 / Double(renders)))
   }
 }
 
