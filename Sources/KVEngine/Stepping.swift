@@ -136,16 +136,9 @@ extension EngineState {
     findings = []
   }
 
-  /// Closes a step: records what it did and checks the invariants. Inlined, so that the event is
-  /// built where it is kept rather than built and then copied there.
-  @inline(__always)
+  /// Closes a step: records what it did and checks the invariants.
   mutating func end(_ event: consuming StepEvent) {
     self.event = event
-    checkStep()
-  }
-
-  /// Checks the invariants after the step just recorded and shows the step to the observer.
-  private mutating func checkStep() {
     var checker = self.checker
     let found = checker.check(self, full: phase == .done || pool.count <= 1024)
     self.checker = checker
