@@ -1,0 +1,90 @@
+import Testing
+
+@testable import KVEngine
+
+/// The pieces that make snapshots cheap: chunked arrays, one page-key chain, and the snapshots a
+/// timeline keeps around its current step.
+struct SnapshotSharingTests {
+  /// A deterministic generator for the random cases.
+  struct Generator {
+    var state: UInt64
+    mutating func next(_ bound: Int) -> Int {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      return Int(Tokens.mix(state) % UInt64(bound))
+    }
+  }
+
+  @Test(arguments: [0, 1, 3, 6])
+  func aChunkedArrayBehavesLikeAnArrayAndItsCopiesAreIndependent(_ shift: Int) {
+    var generator = Generator(state: UInt64(shift))
+    var chunked = ChunkedArray<Int>(chunkShift: shift)
+    var plain: [Int] = []
+    var copies: [(ChunkedArray<Int>, [Int])] = []
+    for round in 0..<2_000 {
+      if plain.isEmpty || generator.next(3) == 0 {
+        let value = generator.next(1_000)
+        chunked.append(value)
+        plain.append(value)
+      } else {
+        let index = generator.next(plain.count)
+        let value = generator.next(1_000)
+        chunked[index] = value
+        plain[index] = value
+      }
+      if round % 97 == 0 { copies.append((chunked, plain)) }
+    }
+    #expect(Array(chunked) == plain)
+    #expect(chunked.count == plain.count)
+    for (copy, expected) in copies { #expect(Array(copy) == expected) }
+    #expect(ChunkedArray(plain, chunkShift: shift) == chunked)
+  }
+
+  static let prompts: [Prompt] = [
+    .length(45), .tokens(Array(0..<37).map { $0 * 7 % 11 }),
+    .blocks(ids: [3, 9, 3, 4], blockSize: 10, length: 38),
+  ]
+
+  @Test(arguments: prompts.indices)
+  func pageKeysChainAsPageKeyOverEachToken(_ index: Int) {
+    let spec = RequestSpec(id: "r\(index)", arrive: 0, prompt: Self.prompts[index], output: 30)
+    for pageSize in [1, 2, 4, 16] {
+      let count = (spec.prompt.count + spec.output) / pageSize
+      var expected: [UInt64] = []
+      for page in 0..<count {
+        expected.append(
+          Tokens.pageKey(
+            parent: expected.last ?? 0, tokens: (page * pageSize..<(page + 1) * pageSize).map(spec.token(at:))
+          ))
+      }
+      var whole: [UInt64] = []
+      spec.extendPageKeys(&whole, to: count, pageSize: pageSize)
+      #expect(whole == expected, "page size \(pageSize)")
+      var piecewise: [UInt64] = []
+      for page in stride(from: 0, through: count, by: 3) {
+        spec.extendPageKeys(&piecewise, to: page, pageSize: pageSize)
+      }
+      spec.extendPageKeys(&piecewise, to: count, pageSize: pageSize)
+      #expect(piecewise == expected, "page size \(pageSize), a few pages at a time")
+    }
+  }
+
+  /// A run long enough that its checkpoints lie farther apart than the snapshots kept near a seek.
+  static let longRun = T.paged(
+    pages: 64, pageSize: 4, maxBatch: 6, prefix: true,
+    (0..<300).map { T.req("r\($0)", at: $0 / 3, 20 + $0 % 7 * 9, out: 12 + $0 % 5) }, maxIterations: 100_000)
+
+  @Test func stepsForwardAndBackFromASeekMatchAFreshRun() {
+    var timeline = Timeline(scenario: Self.longRun, interval: 8_192, maxCheckpoints: 4)
+    #expect(timeline.checkpointInterval > Timeline.nearbyInterval)
+    #expect(timeline.totalSteps > 20_000)
+    var generator = Generator(state: 3)
+    for _ in 0..<2 {
+      timeline.seek(to: generator.next(timeline.totalSteps - 3_000))
+      for _ in 0..<2_100 { timeline.move(.step, forward: true) }
+      for _ in 0..<3 { timeline.move(.step, forward: false) }
+      var fresh = EngineState(scenario: Self.longRun)
+      fresh.run(to: timeline.current.step)
+      #expect(Snapshot(timeline.current) == Snapshot(fresh))
+    }
+  }
+}
