@@ -41,7 +41,10 @@ struct Bench: ParsableCommand {
     if part == .load || part == .all { Self.load(trace, limit: limit) }
     if part == .trace || part == .seek || part == .all {
       let scenario = try Self.mooncake(trace, limit: limit)
-      if part != .seek { Self.wholeTrace(scenario) }
+      if part != .seek {
+        Self.wholeTrace(scenario)
+        Self.wholeTrace(try Self.mooncake(trace, limit: limit, policy: .vllmV1))
+      }
       if part != .trace { Self.seek(scenario) }
     }
     if part == .peer || part == .all {
@@ -198,11 +201,13 @@ struct Bench: ParsableCommand {
       findings = state.stats.findings
     }
     print(
-      String(
-        format:
-          "whole trace (%d requests, %d frames of %d): %.2f s wall, %d steps, %d findings, peak memory %.0f MiB  (target: the whole check, load included, < 5 s; < 1 GiB)",
-        scenario.requests.count, scenario.cache.pages, scenario.cache.pageSize, seconds(elapsed), state.step,
-        findings, peakMemoryMiB))
+      "whole trace under \(scenario.scheduler.policy) "
+        + String(
+          format:
+            "(%d requests, %d frames of %d): %.2f s wall, %d steps, %d findings, peak memory %.0f MiB  (target: the whole check, load included, < 5 s; < 1 GiB)",
+          scenario.requests.count, scenario.cache.pages, scenario.cache.pageSize, seconds(elapsed),
+          state.step,
+          findings, peakMemoryMiB))
     print(
       String(
         format: "  prefix hit rate %.1f%%, %d preemptions, peak %d frames in use",
