@@ -56,10 +56,9 @@ public struct Timeline: Sendable {
     self.scenario = scenario
     self.interval = max(1, interval)
     // Bound the snapshots' memory to about 768 MiB: a large pool or trace gets fewer, farther apart.
-    // A snapshot shares what later steps leave alone, so it costs about the pool's tables (about 80
-    // bytes a frame) and the chunks of requests touched until the next one (measured on the Mooncake
-    // trace, 30,000 frames and 12,031 requests: 2.4 MB and 0.4 MB of 3.5 MB; about 4 MB counting
-    // the allocator's overhead).
+    // A snapshot shares what later steps leave alone, so it costs about the pool's tables and the
+    // chunks of requests touched until the next one (measured on the Mooncake trace, 30,000 frames and
+    // 12,031 requests: 2.4 MB and 0.4 MB of 3.5 MB). The estimate rounds up for the allocator's overhead.
     let bytesPerSnapshot = 256 * 1024 + scenario.cache.pages * 100 + scenario.requests.count * 48
     self.maxCheckpoints = max(2, min(maxCheckpoints, max(16, (768 << 20) / bytesPerSnapshot)))
     self.actions = actions
