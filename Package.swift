@@ -51,6 +51,6 @@ let package = Package(
     .testTarget(
       name: "KVExportTests", dependencies: ["KVExport", "KVView", "KVScenario", "KVEngine", "KVText"],
       exclude: ["Golden"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["kvscope"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["kvscope", "KVEngine"]),
   ]
 )

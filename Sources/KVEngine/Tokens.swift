@@ -131,3 +131,16 @@ extension Tokens {
     }
   }
 }
+
+/// SplitMix64: the same numbers from the same seed on every run and platform, for seeded benchmarks and
+/// tests. Each number is `Tokens.mix` of the state, which then advances by SplitMix's constant.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  public var state: UInt64
+
+  public init(state: UInt64) { self.state = state }
+
+  public mutating func next() -> UInt64 {
+    defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+    return Tokens.mix(state)
+  }
+}

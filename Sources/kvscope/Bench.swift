@@ -41,11 +41,12 @@ struct Bench: ParsableCommand {
     if part == .load || part == .all { Self.load(trace, limit: limit) }
     if part == .trace || part == .seek || part == .all {
       let scenario = try Self.mooncake(trace, limit: limit)
+      var plainRun: Double?
       if part != .seek {
-        Self.wholeTrace(scenario)
+        plainRun = Self.wholeTrace(scenario)
         Self.wholeTrace(try Self.mooncake(trace, limit: limit, policy: .vllmV1))
       }
-      if part != .trace { Self.seek(scenario) }
+      if part != .trace { Self.seek(scenario, plainRun: plainRun) }
     }
     if part == .peer || part == .all {
       try Self.peer(trace, limit: limit, options: peerOptions, required: part == .peer)
@@ -66,7 +67,7 @@ struct Bench: ParsableCommand {
   /// Nanoseconds per alloc + free pair on a pool half full of scattered frames.
   static func allocPairNanoseconds(frames: Int, pairs: Int) -> Double {
     var pool = PagePool(count: frames, checked: true)
-    var generator = SplitMix(seed: 42)
+    var generator = SplitMix64(state: 42)
     var held: [Int] = []
     for _ in 0..<frames { held.append(pool.alloc().frame) }
     for frame in held where generator.next() % 2 == 0 { _ = pool.free(frame) }
@@ -96,7 +97,7 @@ struct Bench: ParsableCommand {
     var pool = kvref_pool()
     guard kvref_pool_init(&pool, Int64(frames)) == 0 else { return .nan }
     defer { kvref_pool_destroy(&pool) }
-    var generator = SplitMix(seed: 42)
+    var generator = SplitMix64(state: 42)
     var held: [Int64] = []
     for _ in 0..<frames { held.append(kvref_alloc(&pool)) }
     for frame in held where generator.next() % 2 == 0 { _ = kvref_free(&pool, frame) }
@@ -192,7 +193,9 @@ struct Bench: ParsableCommand {
         format: "import the trace directly (check TRACE --import mooncake): %.2f s", seconds(direct)))
   }
 
-  static func wholeTrace(_ scenario: Scenario) {
+  /// Runs `scenario` to its end once and prints the time; returns it, in seconds.
+  @discardableResult
+  static func wholeTrace(_ scenario: Scenario) -> Double {
     let clock = ContinuousClock()
     var state = EngineState(scenario: scenario)
     var findings = 0
@@ -212,16 +215,21 @@ struct Bench: ParsableCommand {
       String(
         format: "  prefix hit rate %.1f%%, %d preemptions, peak %d frames in use",
         state.stats.prefixHitRate * 100, state.stats.preemptions, state.stats.peakFramesInUse))
+    return seconds(elapsed)
   }
 
-  /// Builds the seekable timeline of `scenario` (against a plain run of it), seeks to random steps,
-  /// and steps back one step at a time from where a seek and single steps forward have led.
-  static func seek(_ scenario: Scenario) {
+  /// Builds the seekable timeline of `scenario` (against a plain run of it, `plainRun` seconds when
+  /// `wholeTrace` has just timed one), seeks to random steps, and steps back one step at a time from
+  /// where a seek and single steps forward have led.
+  static func seek(_ scenario: Scenario, plainRun: Double? = nil) {
     let clock = ContinuousClock()
-    let plain = clock.measure {
-      var state = EngineState(scenario: scenario)
-      state.run(to: Int.max)
-    }
+    let plain =
+      plainRun
+      ?? seconds(
+        clock.measure {
+          var state = EngineState(scenario: scenario)
+          state.run(to: Int.max)
+        })
     var timeline: Timeline?
     let built = clock.measure { timeline = Timeline(scenario: scenario) }
     guard var timeline else { return }
@@ -229,9 +237,9 @@ struct Bench: ParsableCommand {
       String(
         format:
           "timeline of %d steps built in %.2f s (%.2f x a plain run's %.2f s; target < 2 x) with %d snapshots every %d steps; peak memory %.0f MiB  (target < 1 GiB)",
-        timeline.totalSteps, seconds(built), seconds(built) / seconds(plain), seconds(plain),
+        timeline.totalSteps, seconds(built), seconds(built) / plain, plain,
         timeline.checkpointCount, timeline.checkpointInterval, peakMemoryMiB))
-    var generator = SplitMix(seed: 7)
+    var generator = SplitMix64(state: 7)
     var seekTimes: [Double] = []
     for _ in 0..<40 {
       let target = Int(generator.next() % UInt64(timeline.totalSteps + 1))
@@ -290,15 +298,5 @@ struct Bench: ParsableCommand {
         format:
           "render 200x60 with %d frames: %.2f ms per frame; one step forward and render (play): %.2f ms  (target < 5 ms)",
         pages, seconds(elapsed) * 1000 / Double(renders), seconds(playing) * 1000 / Double(renders)))
-  }
-}
-
-/// A small deterministic random number generator for benchmarks.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    return Tokens.mix(state)
   }
 }

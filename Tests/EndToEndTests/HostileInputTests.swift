@@ -1,4 +1,5 @@
 import Foundation
+import KVEngine
 import Testing
 
 /// Issue 14's fuzz test: hostile files, generated from a fixed seed, run through the real binary.
@@ -326,7 +327,7 @@ struct HostileInputTests {
     return inputs
   }
 
-  static func waits(_ random: inout SeededGenerator) -> [Input] {
+  static func waits(_ random: inout SplitMix64) -> [Input] {
     (0..<60).map { index in
       let pages = Int.random(in: 4...16, using: &random)
       let pageSize = Int.random(in: 2...8, using: &random)
@@ -343,7 +344,7 @@ struct HostileInputTests {
     }
   }
 
-  static func nonsense(_ random: inout SeededGenerator) -> [Input] {
+  static func nonsense(_ random: inout SplitMix64) -> [Input] {
     let fragments = [
       "{", "}", "[", "]", ":", ": ", "- ", ",", "&a ", "*a", "!!binary ", "!!python/object:os.system ", "? ",
       "|",
@@ -387,7 +388,7 @@ struct HostileInputTests {
   }
 
   static func inputs() -> [Input] {
-    var random = SeededGenerator(state: 0x14)
+    var random = SplitMix64(state: 0x14)
     let waits = Self.waits(&random)
     let nonsense = Self.nonsense(&random)
     return integers() + allocations() + controls() + boms() + versions() + empties()

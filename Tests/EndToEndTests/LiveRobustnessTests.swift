@@ -1,4 +1,5 @@
 import Foundation
+import KVEngine
 import Testing
 
 /// The live view under what a user (or a cat on the keyboard) can type: a command longer than the
@@ -49,7 +50,7 @@ struct LiveRobustnessTests {
 
   /// One random key (or a `:` command with its Enter), as tmux send-keys arguments. Never `q` or
   /// Ctrl-C: the test quits itself.
-  static func randomKeys(_ random: inout SeededGenerator) -> [String] {
+  static func randomKeys(_ random: inout SplitMix64) -> [String] {
     let letters = Array("abcdefghijklmnoprstuvwxyzABCDEFGHIJKLMNOPRSTUVWXYZ").map(String.init)
     let digits = (0...9).map(String.init)
     let named = [
@@ -94,7 +95,7 @@ struct LiveRobustnessTests {
     let session = try TmuxSession(
       command: Self.command("'\(scenario)'", in: directory), width: 120, height: 40)
     #expect(try session.waitFor("11111111"))
-    var random = SeededGenerator(state: 14)
+    var random = SplitMix64(state: 14)
     // A resize every 2,000 keys; the third size is too small for the panels (the keys still count).
     let sizes = [(80, 24), (200, 60), (60, 15), (100, 30), (120, 40)]
     var size = (width: 120, height: 40)

@@ -80,7 +80,7 @@ struct FreeBitmaskTests {
 
   /// `lowest` and `next(from:)` agree with a plain scan on many random sets.
   @Test func agreesWithBruteForce() {
-    var rng = SplitMix(seed: 42)
+    var rng = SplitMix64(state: 42)
     for _ in 0..<300 {
       let count = Int(rng.next() % 9000) + 1
       var mask = FreeBitmask(count: count, allSet: rng.next() % 2 == 0)
@@ -110,16 +110,6 @@ struct FreeBitmaskTests {
         #expect(mask.next(from: from) == model[from...].firstIndex(of: true))
       }
     }
-  }
-}
-
-/// A tiny deterministic generator for non-property tests.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    return Tokens.mix(state)
   }
 }
 

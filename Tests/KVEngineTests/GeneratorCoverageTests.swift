@@ -5,7 +5,7 @@ import Testing
 /// The random scenario generator must reach the interesting paths, or the property tests prove little.
 struct GeneratorCoverageTests {
   @Test func randomScenariosReachTheInterestingPaths() {
-    var rng = SplitMix(seed: 2024)
+    var rng = SplitMix64(state: 2024)
     var preempted = 0
     var evicted = 0
     var hit = 0

@@ -188,7 +188,7 @@ struct PropertyTests {
       let reference = T.run(scenario).map(Snapshot.init)
       var timeline = Timeline(scenario: scenario, interval: interval, maxCheckpoints: maxCheckpoints)
       #expect(timeline.totalSteps == reference.count - 1)
-      var rng = SplitMix(seed: UInt64(values.first ?? 0))
+      var rng = SplitMix64(state: UInt64(values.first ?? 0))
       var mismatches = 0
       for _ in 0..<40 {
         let step = Int(rng.next() % UInt64(reference.count))

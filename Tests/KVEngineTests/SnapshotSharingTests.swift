@@ -5,29 +5,20 @@ import Testing
 /// The pieces that make snapshots cheap: chunked arrays, one page-key chain, and the snapshots a
 /// timeline keeps around its current step.
 struct SnapshotSharingTests {
-  /// A deterministic generator for the random cases.
-  struct Generator {
-    var state: UInt64
-    mutating func next(_ bound: Int) -> Int {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      return Int(Tokens.mix(state) % UInt64(bound))
-    }
-  }
-
   @Test(arguments: [0, 1, 3, 6])
   func aChunkedArrayBehavesLikeAnArrayAndItsCopiesAreIndependent(_ shift: Int) {
-    var generator = Generator(state: UInt64(shift))
+    var generator = SplitMix64(state: UInt64(shift))
     var chunked = ChunkedArray<Int>(chunkShift: shift)
     var plain: [Int] = []
     var copies: [(ChunkedArray<Int>, [Int])] = []
     for round in 0..<2_000 {
-      if plain.isEmpty || generator.next(3) == 0 {
-        let value = generator.next(1_000)
+      if plain.isEmpty || Int.random(in: 0..<3, using: &generator) == 0 {
+        let value = Int.random(in: 0..<1_000, using: &generator)
         chunked.append(value)
         plain.append(value)
       } else {
-        let index = generator.next(plain.count)
-        let value = generator.next(1_000)
+        let index = Int.random(in: 0..<plain.count, using: &generator)
+        let value = Int.random(in: 0..<1_000, using: &generator)
         chunked[index] = value
         plain[index] = value
       }
@@ -77,9 +68,9 @@ struct SnapshotSharingTests {
     var timeline = Timeline(scenario: Self.longRun, interval: 8_192, maxCheckpoints: 4)
     #expect(timeline.checkpointInterval > Timeline.nearbyInterval)
     #expect(timeline.totalSteps > 20_000)
-    var generator = Generator(state: 3)
+    var generator = SplitMix64(state: 3)
     for _ in 0..<2 {
-      timeline.seek(to: generator.next(timeline.totalSteps - 3_000))
+      timeline.seek(to: Int.random(in: 0..<timeline.totalSteps - 3_000, using: &generator))
       for _ in 0..<2_100 { timeline.move(.step, forward: true) }
       for _ in 0..<3 { timeline.move(.step, forward: false) }
       var fresh = EngineState(scenario: Self.longRun)

@@ -75,7 +75,7 @@ struct TimelineTests {
         if Snapshot(timeline.current) != reference[step] { mismatches += 1 }
         timeline.move(.step, forward: true)
       }
-      var rng = SplitMix(seed: UInt64(index * 1000 + geometry.interval))
+      var rng = SplitMix64(state: UInt64(index * 1000 + geometry.interval))
       for _ in 0..<200 {
         let step = Int(rng.next() % UInt64(total + 1))
         timeline.seek(to: step)
