@@ -23,13 +23,15 @@ public struct Checker: Sendable, Equatable {
 
   /// The findings that begin at this step. Subjects the step's own findings already name are not
   /// reported again, but are remembered as open.
-  mutating func check(_ state: EngineState, full: Bool) -> [Finding] {
+  mutating func check(_ state: borrowing EngineState, full: Bool) -> [Finding] {
     var now: Set<Violation> = []
     var scope: Set<Int>? = nil
     if full {
       let holders = state.recountHolders()
-      for frame in 0..<state.pool.count { frameViolations(state, frame, holders: holders[frame], into: &now) }
-      for r in state.requests.indices { requestViolations(state, r, into: &now) }
+      for frame in 0..<state.pool.count {
+        Self.frameViolations(state, frame, holders: holders[frame], into: &now)
+      }
+      for r in state.requests.indices { Self.requestViolations(state, r, into: &now) }
       if state.phase == .done && !state.scenario.isAllocatorOnly {
         // A frame still allocated that no live request holds is leaked.
         var live = [Bool](repeating: false, count: state.pool.count)
@@ -41,19 +43,10 @@ public struct Checker: Sendable, Equatable {
         }
       }
     } else {
-      // Fast path: nothing open and nothing wrong with what the step touched.
-      if open.isEmpty {
-        for frame in state.event.frames where state.pool.contains(frame) {
-          frameViolations(state, frame, holders: state.holders[frame], into: &now)
-        }
-        if let r = state.event.request { requestViolations(state, r, into: &now) }
-        if now.isEmpty { return [] }
-        now = []
-      }
       var subjects = Set(state.event.frames.filter(state.pool.contains))
-      for frame in subjects { frameViolations(state, frame, holders: state.holders[frame], into: &now) }
+      for frame in subjects { Self.frameViolations(state, frame, holders: state.holders[frame], into: &now) }
       if let r = state.event.request {
-        requestViolations(state, r, into: &now)
+        Self.requestViolations(state, r, into: &now)
         subjects.insert(-1 - r)
       }
       scope = subjects
@@ -74,7 +67,8 @@ public struct Checker: Sendable, Equatable {
     }
   }
 
-  private func frameViolations(
+  @inline(__always)
+  fileprivate static func frameViolations(
     _ state: EngineState, _ frame: Int, holders: Int32, into set: inout Set<Violation>
   ) {
     // The pool is read in place, not copied: a copy would retain each of its arrays, at every step.
@@ -93,7 +87,8 @@ public struct Checker: Sendable, Equatable {
     }
   }
 
-  private func requestViolations(_ state: EngineState, _ r: Int, into set: inout Set<Violation>) {
+  @inline(__always)
+  fileprivate static func requestViolations(_ state: EngineState, _ r: Int, into set: inout Set<Violation>) {
     // Fields read in place: a copy of the request would retain each of its arrays, at every step.
     if state.requests[r].status == .running && !state.requests[r].releasing
       && state.requests[r].computed > state.requests[r].pageTable.count * state.pageSize
@@ -124,5 +119,20 @@ public struct Checker: Sendable, Equatable {
     default: detail = .leakedFrame(refs: refs, holders: state.holdersOf(f))
     }
     return Finding(step: state.step, detail, frame: f)
+  }
+}
+
+extension EngineState {
+  /// True when a step needs no check beyond the fast one: the pool is checked by the frames a step
+  /// touches, nothing is open, and those frames and the step's request are sound. O(frames touched).
+  @inline(__always)
+  func stepIsSound(full: Bool) -> Bool {
+    guard !full && checker.open.isEmpty else { return false }
+    var now: Set<Checker.Violation> = []
+    for frame in event.frames where pool.contains(frame) {
+      Checker.frameViolations(self, frame, holders: holders[frame], into: &now)
+    }
+    if let r = event.request { Checker.requestViolations(self, r, into: &now) }
+    return now.isEmpty
   }
 }

@@ -103,6 +103,8 @@ public struct EngineState: Sendable {
   public internal(set) var event = StepEvent(.start)
   /// Findings of the last step.
   public internal(set) var findings: [Finding] = []
+  /// Findings of every step so far, in step order.
+  public internal(set) var findingsSoFar: [Finding] = []
   public internal(set) var stats = RunStats()
   /// Why the run ended, once `phase == .done`.
   public internal(set) var endReason: EndReason?

@@ -67,6 +67,40 @@ public struct FreeBitmask: Sendable, Equatable {
     }
   }
 
+  /// Clears the lowest set bit and returns it, with the frame word that held it as it was before.
+  /// One walk down the levels finds the bit and clears it; a summary bit is cleared only when its word
+  /// empties. O(levels).
+  @inline(__always)
+  public mutating func removeLowest() -> (frame: Int, wordBefore: UInt64)? {
+    guard population > 0 else { return nil }
+    population &-= 1
+    let offsets = offsets
+    return words.withUnsafeMutableBufferPointer { words in
+      offsets.withUnsafeBufferPointer { offsets in
+        var index = 0
+        var level = offsets.count
+        while level > 1 {
+          level &-= 1
+          index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
+        }
+        let before = words[index]
+        let frame = index &* 64 &+ before.trailingZeroBitCount
+        var after = before & (before &- 1)
+        words[index] = after
+        // An emptied word clears its bit in the level above, and so on up.
+        level = 1
+        while after == 0 && level < offsets.count {
+          let position = offsets[level] &+ index &>> 6
+          after = words[position] & ~(UInt64(1) &<< UInt64(index & 63))
+          words[position] = after
+          index &>>= 6
+          level &+= 1
+        }
+        return (frame, before)
+      }
+    }
+  }
+
   /// The lowest set bit at or after `frame`, or nil.
   public func next(from frame: Int) -> Int? {
     var position = frame

@@ -152,15 +152,13 @@ public struct PagePool: Sendable, Equatable {
 
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
   /// A queue pool hands out the head of its free queue, dropping the content it held.
+  @inline(__always)
   public mutating func alloc() -> AllocTrace {
     if order == .queue { return popQueue() }
-    if let frame = freeMask.lowest {
-      let wordIndex = frame >> 6
-      let before = freeMask.word(wordIndex)
-      freeMask.remove(frame)
+    if let (frame, before) = freeMask.removeLowest() {
       refs[frame] = 1
       return AllocTrace(
-        frame: frame, wordIndex: wordIndex, wordBefore: before, wordAfter: freeMask.word(wordIndex),
+        frame: frame, wordIndex: frame >> 6, wordBefore: before, wordAfter: before & (before &- 1),
         lsb: before & (~before &+ 1), evictedKey: nil)
     }
     if let frame = lru.popHead() {
@@ -175,8 +173,21 @@ public struct PagePool: Sendable, Equatable {
     return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
   }
 
+  /// `pairs` alloc + free pairs; the sum of the frames handed out. The loop of `kvscope bench alloc`,
+  /// compiled with the pool as the C reference's loop is compiled with its own (`kvref_pairs`).
+  public mutating func allocFreePairs(_ pairs: Int) -> Int {
+    var checksum = 0
+    for _ in 0..<pairs {
+      let frame = alloc().frame
+      checksum &+= frame
+      _ = free(frame)
+    }
+    return checksum
+  }
+
   /// Drops one reference. At zero the frame goes back to the mask, or to the LRU tail when cached; in a
   /// queue pool it joins the free queue at `place`.
+  @inline(__always)
   public mutating func free(_ frame: Int, to place: QueuePlace = .tail) -> RefTrace {
     guard contains(frame) else {
       return RefTrace(

@@ -73,22 +73,10 @@ struct Bench: ParsableCommand {
     for frame in held where generator.next() % 2 == 0 { _ = pool.free(frame) }
     let clock = ContinuousClock()
     let start = clock.now
-    let checksum = allocPairs(&pool, pairs)
+    let checksum = pool.allocFreePairs(pairs)
     let elapsed = clock.now - start
     if checksum == -1 { print(checksum) }
     return seconds(elapsed) * 1e9 / Double(pairs)
-  }
-
-  /// `pairs` alloc + free pairs; returns the sum of the frames handed out. The pool is passed in place
-  /// and not captured by a closure: a captured pool is copied in and out of its box at every call.
-  static func allocPairs(_ pool: inout PagePool, _ pairs: Int) -> Int {
-    var checksum = 0
-    for _ in 0..<pairs {
-      let frame = pool.alloc().frame
-      checksum &+= frame
-      _ = pool.free(frame)
-    }
-    return checksum
   }
 
   /// The same measure for the C reference (`Sources/CAllocRef`): the same algorithm and setup, its

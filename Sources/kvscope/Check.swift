@@ -54,16 +54,13 @@ struct Check: ParsableCommand {
       return printIterations(scenario)
     }
     var state = EngineState(scenario: scenario)
-    var findings: [Finding] = []
     var output = OutputBuffer()
-    let printStates = states
-    if printStates { output.write(JSONText.line(StateRecord(state))) }
+    if states { output.write(JSONText.line(StateRecord(state))) }
+    // Without --states no step is observed: the state keeps the run's findings.
     Timeline.run(
       &state, to: Int.max, actions: source.actions,
-      observe: { step in
-        if !step.findings.isEmpty { findings += step.findings }
-        if printStates { output.write(JSONText.line(StateRecord(step))) }
-      })
+      observe: states ? { step in output.write(JSONText.line(StateRecord(step))) } : nil)
+    let findings = state.findingsSoFar
     if let trace = source.trace {
       for unreached in trace.unreachedActions(after: state) {
         Input.warn(
