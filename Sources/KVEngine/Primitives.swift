@@ -28,9 +28,7 @@ extension EngineState {
     try begin()
     let trace = takeFrame(for: r)
     if trace.frame < 0, case .admit = purpose { requests[r].releasing = true }
-    end(
-      StepEvent(
-        .alloc(trace, purpose), frames: trace.frame >= 0 ? [trace.frame] : [], request: r, anchor: anchor))
+    end(.alloc(trace, purpose), frame: trace.frame >= 0 ? trace.frame : nil, request: r, anchor: anchor)
     return trace.frame
   }
 
@@ -45,7 +43,7 @@ extension EngineState {
     let trace = takeFrame(for: r)
     if trace.frame >= 0 {
       requests[r].waitsForPage = false
-      end(StepEvent(.alloc(trace, purpose), frames: [trace.frame], request: r, anchor: anchor))
+      end(.alloc(trace, purpose), frame: trace.frame, request: r, anchor: anchor)
       return trace.frame
     }
     switch outcome {
@@ -80,7 +78,7 @@ extension EngineState {
     let trace = pool.free(frame, to: place)
     progressed = true
     noteMisuse(trace, request: r)
-    end(StepEvent(.free(trace, request: r, reason: reason), frames: [frame], request: r, anchor: anchor))
+    end(.free(trace, request: r, reason: reason), frame: frame, request: r, anchor: anchor)
   }
 
   /// `inc_ref()` of a cached frame for `r`: a prefix hit joins its page table.
@@ -91,7 +89,7 @@ extension EngineState {
     holders[frame] += 1
     progressed = true
     noteMisuse(trace, request: r)
-    end(StepEvent(.incRef(trace, request: r), frames: [frame], request: r, anchor: anchor))
+    end(.incRef(trace, request: r), frame: frame, request: r, anchor: anchor)
   }
 
   /// `r` joins the active batch with its page table.
@@ -169,11 +167,9 @@ extension EngineState {
     stats.decodedTokens += 1
     progressed = true
     end(
-      StepEvent(
-        .write(
-          request: r, position: position, pages: pages, outOfBounds: outOfBounds, growthNeeded: growthNeeded),
-        frames: outOfBounds.map { [$0] } ?? Array(requests[r].pageTable.suffix(1)), request: r, anchor: anchor
-      ))
+      .write(
+        request: r, position: position, pages: pages, outOfBounds: outOfBounds, growthNeeded: growthNeeded),
+      frame: outOfBounds ?? requests[r].pageTable.last, request: r, anchor: anchor)
   }
 
   /// `r`, whose pages were just released, goes back to the head of the waiting queue to recompute.

@@ -139,6 +139,25 @@ extension EngineState {
   /// Closes a step: records what it did and checks the invariants.
   mutating func end(_ event: consuming StepEvent) {
     self.event = event
+    closeStep()
+  }
+
+  /// Closes a step that touched `frame`, or no frame. Most steps touch one frame, as the step before
+  /// did: its frame list is then overwritten in place, which spares the step a heap allocation.
+  mutating func end(_ action: StepAction, frame: Int?, request: Int?, anchor: Anchor?) {
+    event.action = action
+    event.request = request
+    event.anchor = anchor
+    if let frame {
+      if event.frames.count == 1 { event.frames[0] = frame } else { event.frames = [frame] }
+    } else if !event.frames.isEmpty {
+      event.frames = []
+    }
+    closeStep()
+  }
+
+  /// The end of every step: the invariant check, the run's counts and the observer.
+  private mutating func closeStep() {
     let full = phase == .done || pool.count <= 1024
     if !stepIsSound(full: full) {
       var checker = self.checker
@@ -393,7 +412,8 @@ extension EngineState {
     if let freed = progress.rolledBack, freed < progress.taken.count {
       let frame = progress.taken[freed]
       allocationUnderWay?.rolledBack = freed + 1
-      return end(StepEvent(.free(pool.free(frame), request: nil, reason: .rollback), frames: [frame]))
+      return end(
+        .free(pool.free(frame), request: nil, reason: .rollback), frame: frame, request: nil, anchor: nil)
     }
     if progress.rolledBack != nil || progress.taken.count == progress.count {
       let frames = progress.rolledBack == nil ? Array(progress.taken) : []

@@ -137,9 +137,8 @@ extension EngineState {
       rule: rule)
     requests[r].cachedPages = page + 1
     end(
-      StepEvent(
-        .cached(request: r, page: page, frame: frame, indexed: pool.isIndexed(frame)), frames: [frame],
-        request: r, anchor: anchor))
+      .cached(request: r, page: page, frame: frame, indexed: pool.isIndexed(frame)), frame: frame, request: r,
+      anchor: anchor)
   }
 
   /// Computes the keys of `r`'s first `count` full pages, chained from page 0.
