@@ -64,9 +64,8 @@ extension EngineState {
       countHits(r, hits.count, queried: length)
     }
     end(
-      StepEvent(
-        .lookup(request: r, hits: hits, need: need, available: available, admitted: admit), frames: hits,
-        request: r, anchor: anchor))
+      .lookup(request: r, hits: hits, need: need, available: available, admitted: admit), frames: hits,
+      request: r, anchor: anchor)
     return (hits, admit)
   }
 
@@ -94,9 +93,8 @@ extension EngineState {
     requests[r].promptKeys = []
     requests[r].verifiedSources = []
     end(
-      StepEvent(
-        .record(request: r, pages: fullPages, recorded: recorded),
-        frames: Array(requests[r].pageTable.prefix(fullPages)),
-        request: r, anchor: anchor))
+      .record(request: r, pages: fullPages, recorded: recorded),
+      frames: requests[r].pageTable.prefix(fullPages),
+      request: r, anchor: anchor)
   }
 }

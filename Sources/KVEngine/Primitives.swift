@@ -5,7 +5,7 @@ extension EngineState {
   mutating func plan(_ phase: Phase, _ plan: PhasePlan, at anchor: Anchor) throws(Pause) {
     try begin()
     self.phase = phase
-    end(StepEvent(.plan(phase, plan), anchor: anchor))
+    end(.plan(phase, plan), anchor: anchor)
   }
 
   /// Pops up to `count` requests off the waiting queue head (the seed's refill plan).
@@ -15,9 +15,8 @@ extension EngineState {
     var popped: [Int] = []
     while popped.count < count, let r = waiting.popFirst() { popped.append(r) }
     end(
-      StepEvent(
-        .plan(.refill, .refill(available: count, popped: popped, skippedAfterPreemption: false)),
-        anchor: anchor))
+      .plan(.refill, .refill(available: count, popped: popped, skippedAfterPreemption: false)),
+      anchor: anchor)
     return popped
   }
 
@@ -60,8 +59,7 @@ extension EngineState {
       requests[r].waitsForPage = true
       noteWaitCycle()
     }
-    end(
-      StepEvent(.growthFailed(request: r, position: position, outcome: outcome), request: r, anchor: anchor))
+    end(.growthFailed(request: r, position: position, outcome: outcome), request: r, anchor: anchor)
     return nil
   }
 
@@ -108,9 +106,8 @@ extension EngineState {
     stats.admissions += 1
     progressed = true
     end(
-      StepEvent(
-        .admitted(request: r, pages: requests[r].pageTable.count, hitPages: requests[r].hitPages),
-        frames: requests[r].pageTable, request: r, anchor: anchor))
+      .admitted(request: r, pages: requests[r].pageTable.count, hitPages: requests[r].hitPages),
+      frames: requests[r].pageTable, request: r, anchor: anchor)
   }
 
   /// An admission failed: `r` goes back to the head of the queue and `lost` (popped with it) are
@@ -130,7 +127,7 @@ extension EngineState {
       requests[r].reportedDeadlock = true
       findings.append(Finding(step: step, .emptyPromptDeadlock, request: r))
     }
-    end(StepEvent(.refillFailed(request: r, lost: lost), request: r, anchor: anchor))
+    end(.refillFailed(request: r, lost: lost), request: r, anchor: anchor)
   }
 
   /// The prompt of `r` from `from` is written.
@@ -142,8 +139,7 @@ extension EngineState {
     stats.prefilledTokens += to - from
     progressed = true
     end(
-      StepEvent(
-        .prefill(request: r, from: from, to: to), frames: requests[r].pageTable, request: r, anchor: anchor))
+      .prefill(request: r, from: from, to: to), frames: requests[r].pageTable, request: r, anchor: anchor)
   }
 
   /// A decode writes the KV of `position`. `outOfBounds` is the frame a missing page's padded -1 index
@@ -189,8 +185,7 @@ extension EngineState {
     preemptedThisIteration = true
     progressed = true
     end(
-      StepEvent(
-        .preempted(request: r, forRequest: other, tokensToRecompute: freed), request: r, anchor: anchor))
+      .preempted(request: r, forRequest: other, tokensToRecompute: freed), request: r, anchor: anchor)
   }
 
   /// `r`, whose pages were just released, leaves the active batch.
@@ -202,7 +197,7 @@ extension EngineState {
     requests[r].blockKeys = []
     clearReleased(r)
     progressed = true
-    end(StepEvent(.retired(request: r, status: status), request: r, anchor: anchor))
+    end(.retired(request: r, status: status), request: r, anchor: anchor)
   }
 
   /// `alloc()` inside a step for `r`: on success the frame joins its page table.

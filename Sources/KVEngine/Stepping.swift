@@ -136,24 +136,42 @@ extension EngineState {
     findings = []
   }
 
-  /// Closes a step: records what it did and checks the invariants.
-  mutating func end(_ event: consuming StepEvent) {
-    self.event = event
-    closeStep()
-  }
-
-  /// Closes a step that touched `frame`, or no frame. Most steps touch one frame, as the step before
-  /// did: its frame list is then overwritten in place, which spares the step a heap allocation.
-  mutating func end(_ action: StepAction, frame: Int?, request: Int?, anchor: Anchor?) {
+  /// Closes a step: records what it did (`action`, the frames it touched, its request and the line
+  /// of the listing) and checks the invariants. The event's frame list is rewritten in place when
+  /// nothing else holds it, so that a step spares a heap allocation. O(frames).
+  mutating func end(
+    _ action: StepAction, frames: some Collection<Int> = EmptyCollection(), request: Int? = nil,
+    anchor: Anchor? = nil
+  ) {
     event.action = action
     event.request = request
     event.anchor = anchor
-    if let frame {
-      if event.frames.count == 1 { event.frames[0] = frame } else { event.frames = [frame] }
-    } else if !event.frames.isEmpty {
-      event.frames = []
+    let count = frames.count
+    if event.frames.count > count { event.frames.removeLast(event.frames.count - count) }
+    var index = 0
+    for frame in frames {
+      if index < event.frames.count { event.frames[index] = frame } else { event.frames.append(frame) }
+      index += 1
     }
     closeStep()
+  }
+
+  /// Closes a step that touched the frames of an array (a page table, say), which the event shares.
+  mutating func end(_ action: StepAction, frames: [Int], request: Int? = nil, anchor: Anchor? = nil) {
+    event.action = action
+    event.request = request
+    event.anchor = anchor
+    event.frames = frames
+    closeStep()
+  }
+
+  /// Closes a step that touched `frame`, or no frame.
+  mutating func end(_ action: StepAction, frame: Int?, request: Int?, anchor: Anchor?) {
+    if let frame {
+      end(action, frames: CollectionOfOne(frame), request: request, anchor: anchor)
+    } else {
+      end(action, request: request, anchor: anchor)
+    }
   }
 
   /// The end of every step: the invariant check, the run's counts and the observer.
@@ -176,18 +194,12 @@ extension EngineState {
     }
   }
 
-  /// One step that records a plan or decision and changes nothing else.
-  mutating func note(_ event: StepEvent) throws(Pause) {
-    try begin()
-    end(event)
-  }
-
   /// The run is over: one step.
   mutating func finish(_ reason: EndReason) throws(Pause) {
     try begin()
     phase = .done
     endReason = reason
-    end(StepEvent(.plan(.done, .done(reason))))
+    end(.plan(.done, .done(reason)))
   }
 
   // MARK: Iterations
@@ -270,10 +282,9 @@ extension EngineState {
     }
     for r in releasing { requests[r].releasing = true }
     end(
-      StepEvent(
-        .plan(
-          .cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)),
-        anchor: anchor))
+      .plan(
+        .cleanup, .cleanup(arrived: arrived, aborted: aborted, releasing: releasing, idleUntil: idleUntil)),
+      anchor: anchor)
     return releasing
   }
 
@@ -324,7 +335,7 @@ extension EngineState {
   private mutating func endRun(_ reason: EndReason) -> [Int]? {
     phase = .done
     endReason = reason
-    end(StepEvent(.plan(.done, .done(reason))))
+    end(.plan(.done, .done(reason)))
     return nil
   }
 
@@ -362,15 +373,17 @@ extension EngineState {
       openRequests += 1
       waiting.append(requests.count - 1)
       noteSequenceExceedingPool(requests.count - 1)
-      end(StepEvent(.added(request: requests.count - 1), request: requests.count - 1))
+      end(.added(request: requests.count - 1), request: requests.count - 1)
     case .abort(let id):
       try begin()
       progressed = true
-      guard let r = requestIndex(id: id) else { return end(event) }
+      guard let r = requestIndex(id: id) else {
+        return end(event.action, frames: event.frames, request: event.request, anchor: event.anchor)
+      }
       let holdsPages = requests[r].status == .running || !requests[r].pageTable.isEmpty
       _ = markAborted(r)
       if holdsPages { requests[r].releasing = true }
-      end(StepEvent(.aborted(request: r), request: r))
+      end(.aborted(request: r), request: r)
       if holdsPages {
         try policyType.release(r, reason: .aborted, &self)
         try retire(r, .aborted)
@@ -387,17 +400,17 @@ extension EngineState {
     case .alloc:
       let trace = pool.alloc()
       if trace.evictedKey != nil { stats.evictions += 1 }
-      end(StepEvent(.alloc(trace, .op(index: 0, count: 1)), frames: trace.frame >= 0 ? [trace.frame] : []))
+      end(.alloc(trace, .op(index: 0, count: 1)), frames: trace.frame >= 0 ? [trace.frame] : [])
     case .free(let frame):
       let trace = pool.free(frame)
       noteMisuse(trace, request: nil)
-      end(StepEvent(.free(trace, request: nil, reason: nil), frames: pool.contains(frame) ? [frame] : []))
+      end(.free(trace, request: nil, reason: nil), frames: pool.contains(frame) ? [frame] : [])
     case .incRef(let frame):
       let trace = pool.incRef(frame)
       noteMisuse(trace, request: nil)
-      end(StepEvent(.incRef(trace, request: nil), frames: pool.contains(frame) ? [frame] : []))
+      end(.incRef(trace, request: nil), frames: pool.contains(frame) ? [frame] : [])
     case .allocN(let count):
-      guard count > 0 else { return end(StepEvent(.allocNResult(count: 0, frames: []))) }
+      guard count > 0 else { return end(.allocNResult(count: 0, frames: [])) }
       allocationUnderWay = AllocationUnderWay(count: count)
       continueAllocN()
     }
@@ -418,7 +431,7 @@ extension EngineState {
     if progress.rolledBack != nil || progress.taken.count == progress.count {
       let frames = progress.rolledBack == nil ? Array(progress.taken) : []
       allocationUnderWay = nil
-      return end(StepEvent(.allocNResult(count: progress.count, frames: frames), frames: frames))
+      return end(.allocNResult(count: progress.count, frames: frames), frames: frames)
     }
     let trace = pool.alloc()
     if trace.evictedKey != nil { stats.evictions += 1 }
@@ -428,9 +441,8 @@ extension EngineState {
       allocationUnderWay?.rolledBack = 0
     }
     end(
-      StepEvent(
-        .alloc(trace, .op(index: progress.taken.count, count: progress.count)),
-        frames: trace.frame >= 0 ? [trace.frame] : []))
+      .alloc(trace, .op(index: progress.taken.count, count: progress.count)),
+      frames: trace.frame >= 0 ? [trace.frame] : [])
   }
 
   /// Records allocator misuse as a finding of the current step.

@@ -14,16 +14,15 @@ extension EngineState {
       tokenBudget = config.maxBatchedTokens
     }
     end(
-      StepEvent(
-        .plan(phase, .schedule(budget: tokenBudget, candidates: candidates, skipped: skipped)), anchor: anchor
-      ))
+      .plan(phase, .schedule(budget: tokenBudget, candidates: candidates, skipped: skipped)), anchor: anchor
+    )
   }
 
   /// Plans output processing over this step's batch.
   mutating func planOutput(at anchor: Anchor) throws(Pause) {
     try begin()
     phase = .output
-    end(StepEvent(.plan(.output, .output(scheduled: scheduled)), anchor: anchor))
+    end(.plan(.output, .output(scheduled: scheduled)), anchor: anchor)
   }
 
   /// A capacity check: `need` new frames for `tokens` tokens of `r` against the free queue.
@@ -32,8 +31,7 @@ extension EngineState {
     let free = pool.freeCount
     let fits = need <= free
     end(
-      StepEvent(
-        .slots(request: r, tokens: tokens, need: need, free: free, fits: fits), request: r, anchor: anchor))
+      .slots(request: r, tokens: tokens, need: need, free: free, fits: fits), request: r, anchor: anchor)
     return fits
   }
 
@@ -66,9 +64,8 @@ extension EngineState {
       countHits(r, hits.count, queried: requests[r].tokens)
     }
     end(
-      StepEvent(
-        .lookup(request: r, hits: hits, need: need, available: available, admitted: admitted), frames: hits,
-        request: r, anchor: anchor))
+      .lookup(request: r, hits: hits, need: need, available: available, admitted: admitted), frames: hits,
+      request: r, anchor: anchor)
   }
 
   /// `tokens` tokens of `r` join this step's batch. `advance` counts them as computed at once (vLLM
@@ -86,10 +83,11 @@ extension EngineState {
     progressed = true
     let table = requests[r].pageTable
     let pages = (from / pageSize)..<((from + max(tokens, 1) - 1) / pageSize + 1)
+    // The pages of the chunk that the table holds.
+    let touched = min(pages.upperBound, table.count)
     end(
-      StepEvent(
-        .scheduled(request: r, tokens: tokens, from: from),
-        frames: pages.filter { $0 < table.count }.map { table[$0] }, request: r, anchor: anchor))
+      .scheduled(request: r, tokens: tokens, from: from),
+      frames: table[min(pages.lowerBound, touched)..<touched], request: r, anchor: anchor)
   }
 
   /// The KV of `r`'s scheduled tokens is written: they count as computed (nano-vllm's
@@ -99,8 +97,7 @@ extension EngineState {
     let tokens = requests[r].scheduled
     requests[r].computed += tokens
     progressed = true
-    end(
-      StepEvent(.computed(request: r, tokens: tokens, to: requests[r].computed), request: r, anchor: anchor))
+    end(.computed(request: r, tokens: tokens, to: requests[r].computed), request: r, anchor: anchor)
   }
 
   /// The waiting head `r` joins the running requests.
@@ -119,9 +116,8 @@ extension EngineState {
     progressed = true
     let finished = requests[r].output >= requests[r].spec.output
     end(
-      StepEvent(
-        .sampled(request: r, position: position, finished: finished),
-        frames: Array(requests[r].pageTable.suffix(1)), request: r, anchor: anchor))
+      .sampled(request: r, position: position, finished: finished),
+      frames: requests[r].pageTable.suffix(1), request: r, anchor: anchor)
     return finished
   }
 
