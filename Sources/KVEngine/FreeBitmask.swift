@@ -1,104 +1,65 @@
 /// A set of frame indices stored as 64-bit words, with summary levels so that finding the lowest set
 /// bit never scans all words: each summary bit says whether a word of the level below is non-zero.
-public struct FreeBitmask: Sendable, Equatable {
+///
+/// In a pool the mask also carries the frames' refcounts, in the same storage: an allocation or a
+/// free changes a bit and a refcount, and checks once that no snapshot shares the storage before it
+/// writes (a check costs about as much as the rest of the operation).
+public struct FreeBitmask: Sendable {
   /// Number of frames.
   public let count: Int
-  /// All levels in one array: level 0 (the frame bits) first, then each summary level, in which bit j is
-  /// set when word j of the level below is non-zero. One flat array keeps every update to one buffer.
-  private var words: [UInt64]
-  /// Where each level starts in `words`, and how many words it has.
-  private let offsets: [Int]
-  private let sizes: [Int]
+  /// The words of every level, the level offsets and the refcounts; copied whole on a write after a copy.
+  private var storage: MaskStorage
   /// Number of set bits.
   public private(set) var population: Int
 
   /// A mask of `count` bits, all set (`(1 << count) - 1`) or all clear.
   public init(count: Int, allSet: Bool) {
+    self.init(count: count, allSet: allSet, refcounts: false)
+  }
+
+  /// A mask that also holds a refcount per frame, all 0 (a pool's).
+  init(count: Int, allSet: Bool, refcounts: Bool) {
     self.count = count
-    var words: [UInt64] = []
-    var offsets: [Int] = []
     var sizes: [Int] = []
     var bits = count
     repeat {
       let size = max(1, (bits + 63) / 64)
-      var level = [UInt64](repeating: allSet ? ~0 : 0, count: size)
-      if allSet, bits % 64 != 0 { level[size - 1] = (UInt64(1) << UInt64(bits % 64)) - 1 }
-      if allSet, bits == 0 { level[0] = 0 }
-      offsets.append(words.count)
       sizes.append(size)
-      words += level
       bits = size
     } while bits > 1
-    self.words = words
-    self.offsets = offsets
-    self.sizes = sizes
+    storage = MaskStorage(levelSizes: sizes, refcounts: refcounts ? count : 0)
     population = allSet ? count : 0
+    guard allSet else { return }
+    bits = count
+    for (level, size) in sizes.enumerated() {
+      let words = storage.words + storage.offsets[level]
+      words.update(repeating: ~0, count: size)
+      if bits % 64 != 0 { words[size - 1] = (UInt64(1) << UInt64(bits % 64)) - 1 }
+      if bits == 0 { words[0] = 0 }
+      bits = size
+    }
   }
 
   /// Number of 64-bit words holding the frame bits.
-  public var wordCount: Int { sizes[0] }
+  public var wordCount: Int { storage.frameWords }
 
   /// The frame bits of word `index` (frames `64 * index ..< 64 * index + 64`).
-  @inlinable public func word(_ index: Int) -> UInt64 { wordAt(index) }
-
-  @usableFromInline func wordAt(_ index: Int) -> UInt64 { words[index] }
-
-  public func contains(_ frame: Int) -> Bool {
-    words[frame >> 6] & (UInt64(1) << UInt64(frame & 63)) != 0
+  public func word(_ index: Int) -> UInt64 {
+    precondition(index >= 0 && index < wordCount, "word outside the mask")
+    return storage.words[index]
   }
 
-  /// The lowest set bit, found level by level with trailing-zero counts.
+  public func contains(_ frame: Int) -> Bool {
+    word(frame >> 6) & (UInt64(1) << UInt64(frame & 63)) != 0
+  }
+
+  /// The lowest set bit, found level by level with trailing-zero counts. O(levels).
   ///
   /// Unchecked reads and arithmetic: with a set bit in the mask the top word is non-zero, and each
   /// set summary bit names a non-zero word of the level below, so every index read is in its level.
-  @inline(__always)
   public var lowest: Int? {
     guard population > 0 else { return nil }
-    return words.withUnsafeBufferPointer { words in
-      offsets.withUnsafeBufferPointer { offsets in
-        var index = 0
-        var level = offsets.count
-        while level > 0 {
-          level &-= 1
-          index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
-        }
-        return index
-      }
-    }
-  }
-
-  /// Clears the lowest set bit and returns it, with the frame word that held it as it was before.
-  /// One walk down the levels finds the bit and clears it; a summary bit is cleared only when its word
-  /// empties. O(levels).
-  @inline(__always)
-  public mutating func removeLowest() -> (frame: Int, wordBefore: UInt64)? {
-    guard population > 0 else { return nil }
-    population &-= 1
-    let offsets = offsets
-    return words.withUnsafeMutableBufferPointer { words in
-      offsets.withUnsafeBufferPointer { offsets in
-        var index = 0
-        var level = offsets.count
-        while level > 1 {
-          level &-= 1
-          index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
-        }
-        let before = words[index]
-        let frame = index &* 64 &+ before.trailingZeroBitCount
-        var after = before & (before &- 1)
-        words[index] = after
-        // An emptied word clears its bit in the level above, and so on up.
-        level = 1
-        while after == 0 && level < offsets.count {
-          let position = offsets[level] &+ index &>> 6
-          after = words[position] & ~(UInt64(1) &<< UInt64(index & 63))
-          words[position] = after
-          index &>>= 6
-          level &+= 1
-        }
-        return (frame, before)
-      }
-    }
+    return storage.lowestWord().frame
   }
 
   /// The lowest set bit at or after `frame`, or nil.
@@ -106,7 +67,7 @@ public struct FreeBitmask: Sendable, Equatable {
     var position = frame
     while position < count {
       let wordIndex = position >> 6
-      let word = words[wordIndex] & (~0 << UInt64(position & 63))
+      let word = word(wordIndex) & (~0 << UInt64(position & 63))
       if word != 0 { return wordIndex * 64 + word.trailingZeroBitCount }
       guard let nextWord = nextNonZeroWord(after: wordIndex) else { return nil }
       position = nextWord * 64
@@ -116,18 +77,21 @@ public struct FreeBitmask: Sendable, Equatable {
 
   /// Finds the next non-zero level-0 word after `wordIndex` through the summaries.
   private func nextNonZeroWord(after wordIndex: Int) -> Int? {
-    guard offsets.count > 1 else { return nil }
+    let levels = storage.levels
+    let words = storage.words
+    let offsets = storage.offsets
+    guard levels > 1 else { return nil }
     var level = 1
     var index = wordIndex + 1
     // Climb until a summary word has a set bit at or after `index`.
     while true {
-      if index >= sizes[level - 1] { return nil }
+      if index >= storage.size(ofLevel: level - 1) { return nil }
       let summary = words[offsets[level] + (index >> 6)] & (~0 << UInt64(index & 63))
       if summary != 0 {
         index = (index >> 6) * 64 + summary.trailingZeroBitCount
         break
       }
-      if level + 1 >= offsets.count { return nil }
+      if level + 1 >= levels { return nil }
       index = (index >> 6) + 1
       level += 1
     }
@@ -139,35 +103,20 @@ public struct FreeBitmask: Sendable, Equatable {
     return index
   }
 
+  /// Sets bit `frame`, and its summary bits up the levels. O(levels).
   @inline(__always)
   public mutating func insert(_ frame: Int) {
-    var index = frame
-    for level in offsets.indices {
-      let position = offsets[level] + (index >> 6)
-      let bit = UInt64(1) << UInt64(index & 63)
-      let before = words[position]
-      if before & bit != 0 { return }
-      words[position] = before | bit
-      if level == 0 { population += 1 }
-      if before != 0 { return }
-      index >>= 6
-    }
+    precondition(frame >= 0 && frame < count, "frame outside the mask")
+    makeUnique()
+    setBit(frame)
   }
 
+  /// Clears bit `frame`, and its summary bits whose words empty. O(levels).
   @inline(__always)
   public mutating func remove(_ frame: Int) {
-    var index = frame
-    for level in offsets.indices {
-      let position = offsets[level] + (index >> 6)
-      let bit = UInt64(1) << UInt64(index & 63)
-      let before = words[position]
-      if before & bit == 0 { return }
-      let after = before & ~bit
-      words[position] = after
-      if level == 0 { population -= 1 }
-      if after != 0 { return }
-      index >>= 6
-    }
+    precondition(frame >= 0 && frame < count, "frame outside the mask")
+    makeUnique()
+    clearBit(frame)
   }
 
   /// The mask as binary text, most significant frame first (frame 0 is the last character).
@@ -193,5 +142,203 @@ public struct FreeBitmask: Sendable, Equatable {
       text.append(Character(String(value, radix: 16, uppercase: true)))
     }
     return text
+  }
+
+  // MARK: The pool's refcounts
+
+  /// The refcounts of the frames, for a mask made with refcounts.
+  var refcounts: Refcounts { Refcounts(storage: storage, count: storage.refcountCount) }
+
+  /// Frame `frame`'s refcount (`0 <= frame < count`).
+  @inline(__always)
+  func refcount(_ frame: Int) -> Int32 {
+    precondition(frame >= 0 && frame < storage.refcountCount, "frame outside the refcounts")
+    return storage.refcounts[frame]
+  }
+
+  /// Sets frame `frame`'s refcount to `value`, and its free bit when `free` says so (`nil` leaves
+  /// the bit). One check for sharing. O(levels).
+  @inline(__always)
+  mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil) {
+    precondition(frame >= 0 && frame < storage.refcountCount, "frame outside the refcounts")
+    makeUnique()
+    storage.refcounts[frame] = value
+    switch free {
+    case true?: setBit(frame)
+    case false?: clearBit(frame)
+    case nil: break
+    }
+  }
+
+  /// Clears the lowest set bit and sets its frame's refcount to 1: an allocation, with one check for
+  /// sharing. Returns the frame and the frame word that held it as it was before. O(levels).
+  @inline(__always)
+  mutating func allocateLowest() -> (frame: Int, wordBefore: UInt64)? {
+    guard population > 0 else { return nil }
+    makeUnique()
+    let taken = takeLowest()
+    storage.refcounts[taken.frame] = 1
+    return taken
+  }
+
+  // MARK: Storage
+
+  /// Copies the storage first when a snapshot shares it.
+  @inline(__always)
+  private mutating func makeUnique() {
+    if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+  }
+
+  /// Clears the lowest set bit of a non-empty mask, in storage already unique: one walk down the
+  /// levels finds it, and a summary bit is cleared only when its word empties.
+  @inline(__always)
+  private mutating func takeLowest() -> (frame: Int, wordBefore: UInt64) {
+    population &-= 1
+    let (frame, before) = storage.lowestWord()
+    let words = storage.words
+    let offsets = storage.offsets
+    var index = frame &>> 6
+    var after = before & (before &- 1)
+    words[index] = after
+    // An emptied word clears its bit in the level above, and so on up.
+    var level = 1
+    while after == 0 && level < storage.levels {
+      let position = offsets[level] &+ index &>> 6
+      after = words[position] & ~(UInt64(1) &<< UInt64(index & 63))
+      words[position] = after
+      index &>>= 6
+      level &+= 1
+    }
+    return (frame, before)
+  }
+
+  /// Sets bit `frame` and its summaries, in storage already unique.
+  @inline(__always)
+  private mutating func setBit(_ frame: Int) { changeBit(frame, to: true) }
+
+  /// Clears bit `frame` and its emptied summaries, in storage already unique.
+  @inline(__always)
+  private mutating func clearBit(_ frame: Int) { changeBit(frame, to: false) }
+
+  /// Gives bit `frame` the value `set`; a summary bit changes with it only when its word of the level
+  /// below goes from empty or to empty.
+  @inline(__always)
+  private mutating func changeBit(_ frame: Int, to set: Bool) {
+    let words = storage.words
+    let offsets = storage.offsets
+    var index = frame
+    var level = 0
+    while level < storage.levels {
+      let position = offsets[level] &+ index &>> 6
+      let bit = UInt64(1) &<< UInt64(index & 63)
+      let before = words[position]
+      if (before & bit != 0) == set { return }
+      let after = set ? before | bit : before & ~bit
+      words[position] = after
+      if level == 0 { population = set ? population &+ 1 : population &- 1 }
+      if (set ? before : after) != 0 { return }
+      index &>>= 6
+      level &+= 1
+    }
+  }
+}
+
+extension FreeBitmask: Equatable {
+  /// Equal when they hold the same bits (and the same refcounts).
+  public static func == (lhs: FreeBitmask, rhs: FreeBitmask) -> Bool {
+    lhs.count == rhs.count && lhs.population == rhs.population
+      && (lhs.storage === rhs.storage || lhs.storage.hasSameContent(as: rhs.storage))
+  }
+}
+
+/// A pool's refcounts, read in place in its mask's storage.
+public struct Refcounts: RandomAccessCollection, Sendable {
+  fileprivate let storage: MaskStorage
+  public let count: Int
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { count }
+
+  public subscript(frame: Int) -> Int32 {
+    precondition(frame >= 0 && frame < count, "frame outside the refcounts")
+    return storage.refcounts[frame]
+  }
+}
+
+/// The memory of a mask: every level's words in one block (level 0, the frame bits, first), where
+/// each level starts, and the refcounts. Written only through a mask that holds the one reference to
+/// it, which is what makes sharing it between threads safe.
+private final class MaskStorage: @unchecked Sendable {
+  let levels: Int
+  let offsets: UnsafeMutablePointer<Int>
+  let wordTotal: Int
+  /// Number of words of level 0 (the frame bits).
+  let frameWords: Int
+  let words: UnsafeMutablePointer<UInt64>
+  let refcountCount: Int
+  let refcounts: UnsafeMutablePointer<Int32>
+
+  /// Zeroed storage for levels of these sizes (level 0 first) and `refcounts` refcounts.
+  init(levelSizes: [Int], refcounts: Int) {
+    levels = levelSizes.count
+    offsets = .allocate(capacity: levels)
+    var total = 0
+    for (level, size) in levelSizes.enumerated() {
+      offsets[level] = total
+      total += size
+    }
+    wordTotal = total
+    frameWords = levelSizes[0]
+    words = .allocate(capacity: total)
+    words.initialize(repeating: 0, count: total)
+    refcountCount = refcounts
+    self.refcounts = .allocate(capacity: refcounts)
+    self.refcounts.initialize(repeating: 0, count: refcounts)
+  }
+
+  private init(copying other: MaskStorage) {
+    levels = other.levels
+    offsets = .allocate(capacity: levels)
+    offsets.initialize(from: other.offsets, count: levels)
+    wordTotal = other.wordTotal
+    frameWords = other.frameWords
+    words = .allocate(capacity: wordTotal)
+    words.initialize(from: other.words, count: wordTotal)
+    refcountCount = other.refcountCount
+    refcounts = .allocate(capacity: refcountCount)
+    refcounts.initialize(from: other.refcounts, count: refcountCount)
+  }
+
+  deinit {
+    offsets.deallocate()
+    words.deallocate()
+    refcounts.deallocate()
+  }
+
+  /// A copy of everything. O(words + refcounts).
+  func copy() -> MaskStorage { MaskStorage(copying: self) }
+
+  /// Number of words in `level`.
+  func size(ofLevel level: Int) -> Int {
+    (level + 1 < levels ? offsets[level + 1] : wordTotal) - offsets[level]
+  }
+
+  /// The lowest set bit of a non-empty mask and the frame word that holds it. O(levels).
+  @inline(__always)
+  func lowestWord() -> (frame: Int, word: UInt64) {
+    var index = 0
+    var level = levels
+    while level > 1 {
+      level &-= 1
+      index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
+    }
+    let word = words[index]
+    return (index &* 64 &+ word.trailingZeroBitCount, word)
+  }
+
+  func hasSameContent(as other: MaskStorage) -> Bool {
+    wordTotal == other.wordTotal && refcountCount == other.refcountCount
+      && (0..<wordTotal).allSatisfy { words[$0] == other.words[$0] }
+      && (0..<refcountCount).allSatisfy { refcounts[$0] == other.refcounts[$0] }
   }
 }

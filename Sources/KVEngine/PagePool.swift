@@ -99,8 +99,8 @@ public struct PagePool: Sendable, Equatable {
   public let reserved: Int?
   /// Bit i set when frame i is free (in a queue pool: in the free queue).
   public private(set) var freeMask: FreeBitmask
-  /// Reference count of each frame.
-  public private(set) var refs: [Int32]
+  /// Reference count of each frame, kept beside the free bits (`freeMask`).
+  public var refs: Refcounts { freeMask.refcounts }
   /// Cached frames with refcount 0, least recently used first.
   public private(set) var lru: LRUList
   /// Content of each frame that the prefix cache indexes.
@@ -117,8 +117,7 @@ public struct PagePool: Sendable, Equatable {
     self.checked = checked
     self.order = order
     self.reserved = reserved.flatMap { $0 >= 0 && $0 < count ? $0 : nil }
-    freeMask = FreeBitmask(count: count, allSet: true)
-    refs = [Int32](repeating: 0, count: count)
+    freeMask = FreeBitmask(count: count, allSet: true, refcounts: true)
     // Both lists can answer `contains` for any frame; a pool uses one of them.
     lru = LRUList(capacity: count)
     freeQueue = LRUList(capacity: order == .queue ? count : 0)
@@ -138,7 +137,7 @@ public struct PagePool: Sendable, Equatable {
   /// True when the frame's free bit should be set: refcount 0, not waiting in the LRU list, not reserved.
   /// A queue pool's free queue must then hold it too.
   public func shouldBeFree(_ frame: Int, inLRU: Bool) -> Bool {
-    refs[frame] == 0 && !inLRU && frame != reserved
+    freeMask.refcount(frame) == 0 && !inLRU && frame != reserved
   }
 
   /// True when a lookup of the frame's key can find it.
@@ -155,8 +154,7 @@ public struct PagePool: Sendable, Equatable {
   @inline(__always)
   public mutating func alloc() -> AllocTrace {
     if order == .queue { return popQueue() }
-    if let (frame, before) = freeMask.removeLowest() {
-      refs[frame] = 1
+    if let (frame, before) = freeMask.allocateLowest() {
       return AllocTrace(
         frame: frame, wordIndex: frame >> 6, wordBefore: before, wordAfter: before & (before &- 1),
         lsb: before & (~before &+ 1), evictedKey: nil)
@@ -164,7 +162,7 @@ public struct PagePool: Sendable, Equatable {
     if let frame = lru.popHead() {
       let dropped = cached.remove(frame)
       if let key = dropped?.key { frameForKey[key] = nil }
-      refs[frame] = 1
+      freeMask.setRefcount(frame, 1)
       let word = freeMask.word(frame >> 6)
       return AllocTrace(
         frame: frame, wordIndex: frame >> 6, wordBefore: word, wordAfter: word, lsb: 0,
@@ -195,37 +193,27 @@ public struct PagePool: Sendable, Equatable {
     }
     let wordIndex = frame >> 6
     let wordBefore = freeMask.word(wordIndex)
-    let before = Int(refs[frame])
+    let before = freeMask.refcount(frame)
     if checked && before <= 0 {
       return RefTrace(
-        frame: frame, refBefore: before, refAfter: before, wordBefore: wordBefore, wordAfter: wordBefore,
-        lru: false, misuse: .doubleFree)
+        frame: frame, refBefore: Int(before), refAfter: Int(before), wordBefore: wordBefore,
+        wordAfter: wordBefore, lru: false, misuse: .doubleFree)
     }
-    refs[frame] -= 1
-    var toLRU = false
-    if order == .queue {
-      var queued: QueuePlace?
-      if refs[frame] == 0 {
-        enqueue(frame, place)
-        queued = place
-      }
-      return RefTrace(
-        frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: wordBefore,
-        wordAfter: freeMask.word(wordIndex), lru: false, misuse: refs[frame] < 0 ? .negativeRefcount : nil,
-        queued: queued)
+    let after = before &- 1
+    // At zero the frame is free again, unless the LRU list keeps it for its content (the table is read
+    // in place: a call of `isCached` here would copy the whole pool first).
+    let toLRU = after == 0 && order == .lowestFirst && !cached.isEmpty && cached[Int32(frame)] != nil
+    freeMask.setRefcount(frame, after, free: after == 0 && !toLRU ? true : nil)
+    var queued: QueuePlace?
+    if after == 0 && order == .queue {
+      enqueue(frame, place)
+      queued = place
     }
-    if refs[frame] == 0 {
-      // The table is read in place: a call of `isCached` here would copy the whole pool first.
-      if cached[Int32(frame)] != nil {
-        lru.append(frame)
-        toLRU = true
-      } else {
-        freeMask.insert(frame)
-      }
-    }
+    if toLRU { lru.append(frame) }
     return RefTrace(
-      frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: wordBefore,
-      wordAfter: freeMask.word(wordIndex), lru: toLRU, misuse: refs[frame] < 0 ? .negativeRefcount : nil)
+      frame: frame, refBefore: Int(before), refAfter: Int(after), wordBefore: wordBefore,
+      wordAfter: freeMask.word(wordIndex), lru: toLRU, misuse: after < 0 ? .negativeRefcount : nil,
+      queued: queued)
   }
 
   /// Adds one reference. A cached frame with refcount 0 leaves the LRU list (a prefix hit).
@@ -235,7 +223,7 @@ public struct PagePool: Sendable, Equatable {
         frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
     }
     let word = freeMask.word(frame >> 6)
-    let before = Int(refs[frame])
+    let before = Int(freeMask.refcount(frame))
     if order == .queue {
       if frame == reserved {
         return RefTrace(
@@ -244,13 +232,10 @@ public struct PagePool: Sendable, Equatable {
       }
       // A touch: a frame with refcount 0 leaves the free queue.
       let leaves = freeQueue.contains(frame)
-      if leaves {
-        freeQueue.remove(frame)
-        freeMask.remove(frame)
-      }
-      refs[frame] += 1
+      if leaves { freeQueue.remove(frame) }
+      freeMask.setRefcount(frame, Int32(before + 1), free: leaves ? false : nil)
       return RefTrace(
-        frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: word,
+        frame: frame, refBefore: before, refAfter: before + 1, wordBefore: word,
         wordAfter: freeMask.word(frame >> 6), lru: leaves, misuse: nil)
     }
     let leavesLRU = lru.contains(frame)
@@ -261,9 +246,9 @@ public struct PagePool: Sendable, Equatable {
         misuse: .incRefFreeFrame)
     }
     if leavesLRU { lru.remove(frame) }
-    refs[frame] += 1
+    freeMask.setRefcount(frame, Int32(before + 1))
     return RefTrace(
-      frame: frame, refBefore: before, refAfter: Int(refs[frame]), wordBefore: word, wordAfter: word,
+      frame: frame, refBefore: before, refAfter: before + 1, wordBefore: word, wordAfter: word,
       lru: leavesLRU, misuse: isFree ? .incRefFreeFrame : nil)
   }
 
@@ -297,8 +282,7 @@ public struct PagePool: Sendable, Equatable {
     }
     let wordIndex = frame >> 6
     let before = freeMask.word(wordIndex)
-    freeMask.remove(frame)
-    refs[frame] = 1
+    freeMask.setRefcount(frame, 1, free: false)
     let dropped = cached.remove(frame)
     if let key = dropped?.key { unindex(frame, key: key) }
     return AllocTrace(
@@ -306,6 +290,7 @@ public struct PagePool: Sendable, Equatable {
       evictedKey: dropped?.key)
   }
 
+  /// Puts `frame`, whose free bit is already set, in the free queue at `place`.
   private mutating func enqueue(_ frame: Int, _ place: QueuePlace) {
     switch place {
     case .head: freeQueue.prepend(frame)
@@ -313,7 +298,6 @@ public struct PagePool: Sendable, Equatable {
     case .after: freeQueue.prepend(frame)
     case .tail: freeQueue.append(frame)
     }
-    freeMask.insert(frame)
   }
 
   /// Removes `frame` from the index under `key`; the next frame indexed under it takes its place.

@@ -115,7 +115,7 @@ struct Snapshot: Equatable {
     phase = s.phase
     pool = s.pool
     mask = s.pool.freeMask.binary()
-    refs = s.pool.refs
+    refs = Array(s.pool.refs)
     tables = s.requests.map(\.pageTable)
     statuses = s.requests.map(\.status)
     outputs = s.requests.map(\.output)

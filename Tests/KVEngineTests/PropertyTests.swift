@@ -124,7 +124,7 @@ struct PropertyTests {
     }
     let final = timeline.final
     if !deadlocked {
-      #expect(final.allFramesReleased, "frames not released: refs \(final.pool.refs)\n\(description)")
+      #expect(final.allFramesReleased, "frames not released: refs \(Array(final.pool.refs))\n\(description)")
       #expect(final.requests.allSatisfy { $0.status == .finished || $0.status == .aborted }, "\(description)")
       #expect(
         final.requests.allSatisfy { $0.status != .finished || $0.output == $0.spec.output }, "\(description)")
@@ -368,7 +368,7 @@ struct EnginePolicyPropertyTests {
     #expect(
       ended.requests.allSatisfy { $0.status != .finished || $0.output == $0.spec.output }, "\(description)")
     let pool = ended.pool
-    #expect(pool.refs.allSatisfy { $0 == 0 }, "refs \(pool.refs)\n\(description)")
+    #expect(pool.refs.allSatisfy { $0 == 0 }, "refs \(Array(pool.refs))\n\(description)")
     let usable = (0..<pool.count).filter { $0 != pool.reserved }
     #expect(pool.freeQueue.frames.sorted() == usable, "queue \(pool.freeQueue.frames)\n\(description)")
   }
