@@ -8,7 +8,7 @@ public struct FreeBitmask: Sendable {
   /// Number of frames.
   public let count: Int
   /// The words of every level, the level offsets and the refcounts; copied whole on a write after a copy.
-  private var storage: MaskStorage
+  @usableFromInline private(set) var storage: MaskStorage
   /// Number of set bits.
   public private(set) var population: Int
 
@@ -41,15 +41,15 @@ public struct FreeBitmask: Sendable {
   }
 
   /// Number of 64-bit words holding the frame bits.
-  public var wordCount: Int { storage.frameWords }
+  @inlinable public var wordCount: Int { storage.frameWords }
 
   /// The frame bits of word `index` (frames `64 * index ..< 64 * index + 64`).
-  public func word(_ index: Int) -> UInt64 {
+  @inlinable public func word(_ index: Int) -> UInt64 {
     precondition(index >= 0 && index < wordCount, "word outside the mask")
     return storage.words[index]
   }
 
-  public func contains(_ frame: Int) -> Bool {
+  @inlinable public func contains(_ frame: Int) -> Bool {
     word(frame >> 6) & (UInt64(1) << UInt64(frame & 63)) != 0
   }
 
@@ -147,7 +147,7 @@ public struct FreeBitmask: Sendable {
   // MARK: The pool's refcounts
 
   /// The refcounts of the frames, for a mask made with refcounts.
-  var refcounts: Refcounts { Refcounts(storage: storage, count: storage.refcountCount) }
+  @usableFromInline var refcounts: Refcounts { Refcounts(storage: storage, count: storage.refcountCount) }
 
   /// Frame `frame`'s refcount (`0 <= frame < count`).
   @inline(__always)
@@ -253,13 +253,18 @@ extension FreeBitmask: Equatable {
 
 /// A pool's refcounts, read in place in its mask's storage.
 public struct Refcounts: RandomAccessCollection, Sendable {
-  fileprivate let storage: MaskStorage
+  @usableFromInline let storage: MaskStorage
   public let count: Int
+
+  @usableFromInline init(storage: MaskStorage, count: Int) {
+    self.storage = storage
+    self.count = count
+  }
 
   public var startIndex: Int { 0 }
   public var endIndex: Int { count }
 
-  public subscript(frame: Int) -> Int32 {
+  @inlinable public subscript(frame: Int) -> Int32 {
     precondition(frame >= 0 && frame < count, "frame outside the refcounts")
     return storage.refcounts[frame]
   }
@@ -268,15 +273,15 @@ public struct Refcounts: RandomAccessCollection, Sendable {
 /// The memory of a mask: every level's words in one block (level 0, the frame bits, first), where
 /// each level starts, and the refcounts. Written only through a mask that holds the one reference to
 /// it, which is what makes sharing it between threads safe.
-private final class MaskStorage: @unchecked Sendable {
+@usableFromInline final class MaskStorage: @unchecked Sendable {
   let levels: Int
   let offsets: UnsafeMutablePointer<Int>
   let wordTotal: Int
   /// Number of words of level 0 (the frame bits).
-  let frameWords: Int
-  let words: UnsafeMutablePointer<UInt64>
+  @usableFromInline let frameWords: Int
+  @usableFromInline let words: UnsafeMutablePointer<UInt64>
   let refcountCount: Int
-  let refcounts: UnsafeMutablePointer<Int32>
+  @usableFromInline let refcounts: UnsafeMutablePointer<Int32>
 
   /// Zeroed storage for levels of these sizes (level 0 first) and `refcounts` refcounts.
   init(levelSizes: [Int], refcounts: Int) {

@@ -100,7 +100,7 @@ public struct PagePool: Sendable, Equatable {
   /// Bit i set when frame i is free (in a queue pool: in the free queue).
   public private(set) var freeMask: FreeBitmask
   /// Reference count of each frame, kept beside the free bits (`freeMask`).
-  public var refs: Refcounts { freeMask.refcounts }
+  @inlinable public var refs: Refcounts { freeMask.refcounts }
   /// Cached frames with refcount 0, least recently used first.
   public private(set) var lru: LRUList
   /// Content of each frame that the prefix cache indexes.
