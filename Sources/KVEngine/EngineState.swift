@@ -27,7 +27,8 @@ public struct RequestState: Sendable, Equatable {
   public var cachedPages = 0
   /// Keys of the full pages of its sequence, computed so far (token-budget policies).
   var blockKeys: [UInt64] = []
-  /// Per prompt page, the cached source page (request << 32 | page) already compared equal to it.
+  /// Per page of its sequence, the cached source page (request << 32 | page) already compared equal
+  /// to it by a prefix-cache lookup.
   var verifiedSources: [Int64] = []
   /// Missing page indices already reported as out-of-bounds writes.
   var reportedOutOfBounds: Set<Int> = []

@@ -146,7 +146,7 @@ public struct PagePool: Sendable, Equatable {
     return frameForKey[page.key] == Int32(frame) || laterFrames[page.key]?.contains(Int32(frame)) == true
   }
 
-  public func isCached(_ frame: Int) -> Bool { cached[Int32(frame)] != nil }
+  public func isCached(_ frame: Int) -> Bool { cached.contains(Int32(frame)) }
   public func contains(_ frame: Int) -> Bool { frame >= 0 && frame < count }
 
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
@@ -202,7 +202,7 @@ public struct PagePool: Sendable, Equatable {
     let after = before &- 1
     // At zero the frame is free again, unless the LRU list keeps it for its content (the table is read
     // in place: a call of `isCached` here would copy the whole pool first).
-    let toLRU = after == 0 && order == .lowestFirst && !cached.isEmpty && cached[Int32(frame)] != nil
+    let toLRU = after == 0 && order == .lowestFirst && cached.contains(Int32(frame))
     freeMask.setRefcount(frame, after, free: after == 0 && !toLRU ? true : nil)
     var queued: QueuePlace?
     if after == 0 && order == .queue {
@@ -256,7 +256,7 @@ public struct PagePool: Sendable, Equatable {
   /// indexed, or the frame already holds indexed content.
   @discardableResult
   public mutating func record(_ frame: Int, page: CachedPage) -> Bool {
-    guard contains(frame), frameForKey[page.key] == nil, cached[Int32(frame)] == nil else { return false }
+    guard contains(frame), frameForKey[page.key] == nil, !cached.contains(Int32(frame)) else { return false }
     cached.insert(page, at: frame, poolSize: count)
     frameForKey[page.key] = Int32(frame)
     return true
@@ -265,7 +265,7 @@ public struct PagePool: Sendable, Equatable {
   /// Gives `frame` the content `page` and indexes it under its key by `rule` (a queue pool's
   /// caching of a full block). The frame must hold no content.
   public mutating func cache(_ frame: Int, page: CachedPage, rule: IndexRule) {
-    guard contains(frame), cached[Int32(frame)] == nil else { return }
+    guard contains(frame), !cached.contains(Int32(frame)) else { return }
     cached.insert(page, at: frame, poolSize: count)
     if let first = frameForKey[page.key], rule == .keepAll {
       if first != Int32(frame) { laterFrames[page.key, default: []].append(Int32(frame)) }
@@ -330,27 +330,43 @@ public struct PagePool: Sendable, Equatable {
 public struct CachedPages: Sendable, Equatable {
   /// By frame; in chunks of 1,024 frames, so that a copy of the state shares those no later step changes.
   private var pages = ChunkedArray<CachedPage?>(chunkShift: 10)
+  /// Bit f set when frame f holds content: a test of presence reads this small table, not the large
+  /// one, where a frame taken at random misses the processor's cache.
+  private var present: [UInt64] = []
   /// Frames holding indexed content.
   public private(set) var count = 0
 
   public var isEmpty: Bool { count == 0 }
 
+  /// True when `frame` holds content. O(1).
+  public func contains(_ frame: Int32) -> Bool {
+    let word = Int(frame) >> 6
+    return frame >= 0 && word < present.count && present[word] & (1 << UInt64(frame & 63)) != 0
+  }
+
   public subscript(frame: Int32) -> CachedPage? {
-    Int(frame) < pages.count ? pages[Int(frame)] : nil
+    contains(frame) ? pages[Int(frame)] : nil
   }
 
   /// The frames holding indexed content, in frame order.
   public var keys: [Int32] { pages.indices.filter { pages[$0] != nil }.map { Int32($0) } }
 
   mutating func insert(_ page: CachedPage, at frame: Int, poolSize: Int) {
-    if pages.isEmpty { pages = ChunkedArray(repeatElement(nil, count: poolSize), chunkShift: 10) }
-    if pages[frame] == nil { count += 1 }
+    if pages.isEmpty {
+      pages = ChunkedArray(repeatElement(nil, count: poolSize), chunkShift: 10)
+      present = [UInt64](repeating: 0, count: (poolSize + 63) / 64)
+    }
+    if !contains(Int32(frame)) {
+      count += 1
+      present[frame >> 6] |= 1 << UInt64(frame & 63)
+    }
     pages[frame] = page
   }
 
   mutating func remove(_ frame: Int) -> CachedPage? {
-    guard frame < pages.count, let page = pages[frame] else { return nil }
+    guard contains(Int32(truncatingIfNeeded: frame)), let page = pages[frame] else { return nil }
     pages[frame] = nil
+    present[frame >> 6] &= ~(1 << UInt64(frame & 63))
     count -= 1
     return page
   }

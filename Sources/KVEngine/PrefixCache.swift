@@ -19,8 +19,23 @@ extension EngineState {
     return true
   }
 
+  /// True when `cached` holds the tokens of page `page` of `r`. A source compared once is remembered
+  /// in `verified` by page, since a waiting request is looked up again at every iteration.
+  @inline(__always)
+  func holdsSameTokens(_ r: Int, page: Int, _ cached: CachedPage, verified: inout [Int64]) -> Bool {
+    let source = Int64(cached.request) << 32 | Int64(cached.page)
+    if page < verified.count && verified[page] == source { return true }
+    guard tokensEqual(r, page, Int(cached.request), Int(cached.page)) else { return false }
+    if page < verified.count {
+      verified[page] = source
+    } else if page == verified.count {
+      verified.append(source)
+    }
+    return true
+  }
+
   /// The cached frames holding the longest prefix of `r`'s prompt, capped so that the last token is
-  /// always computed. Remembers verified source pages, since a waiting head is looked up each iteration.
+  /// always computed.
   mutating func prefixHits(_ r: Int) -> [Int] {
     let length = requests[r].admissionLength
     guard config.prefixCache && length > 0 else { return [] }
@@ -32,15 +47,7 @@ extension EngineState {
     for page in 0..<maxHits {
       let parent = page == 0 ? 0 : keys[page - 1]
       let frame = pool.lookup(key: keys[page], parent: parent) { cached in
-        let source = Int64(cached.request) << 32 | Int64(cached.page)
-        if page < verified.count && verified[page] == source { return true }
-        guard tokensEqual(r, page, Int(cached.request), Int(cached.page)) else { return false }
-        if page < verified.count {
-          verified[page] = source
-        } else if page == verified.count {
-          verified.append(source)
-        }
-        return true
+        holdsSameTokens(r, page: page, cached, verified: &verified)
       }
       guard let frame else { break }
       hits.append(frame)

@@ -195,6 +195,7 @@ extension EngineState {
     if !requests[r].isTerminal { openRequests -= 1 }
     requests[r].status = status
     requests[r].blockKeys = []
+    requests[r].verifiedSources = []
     clearReleased(r)
     progressed = true
     end(.retired(request: r, status: status), request: r, anchor: anchor)

@@ -41,15 +41,17 @@ extension EngineState {
   mutating func cachedPrefix(_ r: Int) -> [Int] {
     let maxHits = max(0, requests[r].tokens - 1) / pageSize
     extendBlockKeys(r, to: maxHits)
+    let keys = requests[r].blockKeys
+    var verified = requests[r].verifiedSources
     var hits: [Int] = []
     for page in 0..<maxHits {
-      let keys = requests[r].blockKeys
       let frame = pool.lookup(key: keys[page], parent: page == 0 ? 0 : keys[page - 1]) { cached in
-        tokensEqual(r, page, Int(cached.request), Int(cached.page))
+        holdsSameTokens(r, page: page, cached, verified: &verified)
       }
       guard let frame else { break }
       hits.append(frame)
     }
+    requests[r].verifiedSources = verified
     return hits
   }
 
