@@ -74,7 +74,7 @@ public struct RunRecord: Sendable {
     self.scenario = scenario
     facts = collector.facts
     times = collector.times
-    findings = collector.findings
+    findings = final.findingsSoFar
     self.final = final
   }
 
@@ -82,12 +82,10 @@ public struct RunRecord: Sendable {
   private final class Collector {
     var facts: [IterationFacts] = []
     var times: [RequestTimes]
-    var findings: [Finding] = []
 
     init(_ scenario: Scenario) { times = scenario.requests.map { RequestTimes(arrive: $0.arrive) } }
 
     func observe(_ state: EngineState) {
-      if !state.findings.isEmpty { findings += state.findings }
       let iteration = state.iteration
       guard state.phase != .done else { return }
       while facts.count <= iteration { facts.append(IterationFacts()) }

@@ -166,7 +166,7 @@ extension EngineState {
   }
 
   /// Closes a step that touched `frame`, or no frame.
-  mutating func end(_ action: StepAction, frame: Int?, request: Int?, anchor: Anchor?) {
+  mutating func end(_ action: StepAction, frame: Int?, request: Int? = nil, anchor: Anchor? = nil) {
     if let frame {
       end(action, frames: CollectionOfOne(frame), request: request, anchor: anchor)
     } else {
@@ -400,15 +400,15 @@ extension EngineState {
     case .alloc:
       let trace = pool.alloc()
       if trace.evictedKey != nil { stats.evictions += 1 }
-      end(.alloc(trace, .op(index: 0, count: 1)), frames: trace.frame >= 0 ? [trace.frame] : [])
+      end(.alloc(trace, .op(index: 0, count: 1)), frame: trace.frame >= 0 ? trace.frame : nil)
     case .free(let frame):
       let trace = pool.free(frame)
       noteMisuse(trace, request: nil)
-      end(.free(trace, request: nil, reason: nil), frames: pool.contains(frame) ? [frame] : [])
+      end(.free(trace, request: nil, reason: nil), frame: pool.contains(frame) ? frame : nil)
     case .incRef(let frame):
       let trace = pool.incRef(frame)
       noteMisuse(trace, request: nil)
-      end(.incRef(trace, request: nil), frames: pool.contains(frame) ? [frame] : [])
+      end(.incRef(trace, request: nil), frame: pool.contains(frame) ? frame : nil)
     case .allocN(let count):
       guard count > 0 else { return end(.allocNResult(count: 0, frames: [])) }
       allocationUnderWay = AllocationUnderWay(count: count)
@@ -425,8 +425,7 @@ extension EngineState {
     if let freed = progress.rolledBack, freed < progress.taken.count {
       let frame = progress.taken[freed]
       allocationUnderWay?.rolledBack = freed + 1
-      return end(
-        .free(pool.free(frame), request: nil, reason: .rollback), frame: frame, request: nil, anchor: nil)
+      return end(.free(pool.free(frame), request: nil, reason: .rollback), frame: frame)
     }
     if progress.rolledBack != nil || progress.taken.count == progress.count {
       let frames = progress.rolledBack == nil ? Array(progress.taken) : []
@@ -442,7 +441,7 @@ extension EngineState {
     }
     end(
       .alloc(trace, .op(index: progress.taken.count, count: progress.count)),
-      frames: trace.frame >= 0 ? [trace.frame] : [])
+      frame: trace.frame >= 0 ? trace.frame : nil)
   }
 
   /// Records allocator misuse as a finding of the current step.

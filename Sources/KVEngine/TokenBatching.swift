@@ -119,7 +119,7 @@ extension EngineState {
     let finished = requests[r].output >= requests[r].spec.output
     end(
       .sampled(request: r, position: position, finished: finished),
-      frames: requests[r].pageTable.suffix(1), request: r, anchor: anchor)
+      frame: requests[r].pageTable.last, request: r, anchor: anchor)
     return finished
   }
 
