@@ -31,6 +31,7 @@ int kvref_pool_init(kvref_pool *pool, int64_t count) {
   }
   pool->count = count;
   pool->population = count;
+  pool->first_candidate_word = 0;
   return 0;
 }
 
@@ -42,6 +43,7 @@ void kvref_pool_destroy(kvref_pool *pool) {
 }
 
 static inline void mask_insert(kvref_pool *pool, int64_t frame) {
+  if ((frame >> 6) < pool->first_candidate_word) pool->first_candidate_word = frame >> 6;
   int64_t index = frame;
   for (int level = 0; level < pool->levels; level++) {
     uint64_t *word = pool->words + pool->offsets[level] + (index >> 6);
@@ -72,10 +74,15 @@ static inline void mask_remove(kvref_pool *pool, int64_t frame) {
 
 static inline int64_t alloc_inline(kvref_pool *pool) {
   if (pool->population == 0) return -1;
-  int64_t index = 0;
-  for (int level = pool->levels - 1; level >= 0; level--) {
-    index = index * 64 + __builtin_ctzll(pool->words[pool->offsets[level] + index]);
+  int64_t word = pool->first_candidate_word;
+  if (pool->words[word] == 0) {
+    word = 0;
+    for (int level = pool->levels - 1; level >= 1; level--) {
+      word = word * 64 + __builtin_ctzll(pool->words[pool->offsets[level] + word]);
+    }
+    pool->first_candidate_word = word;
   }
+  int64_t index = word * 64 + __builtin_ctzll(pool->words[word]);
   mask_remove(pool, index);
   pool->refs[index] = 1;
   return index;

@@ -1,5 +1,8 @@
 /// A set of frame indices stored as 64-bit words, with summary levels so that finding the lowest set
 /// bit never scans all words: each summary bit says whether a word of the level below is non-zero.
+/// A cursor remembers the lowest word that may hold a set bit, so that taking the lowest bit is one
+/// word read while that word has bits left; only when it empties does a walk down the levels find the
+/// next one.
 ///
 /// In a pool the mask also carries the frames' refcounts, in the same storage: an allocation or a
 /// free changes a bit and a refcount, and checks once that no snapshot shares the storage before it
@@ -11,6 +14,8 @@ public struct FreeBitmask: Sendable {
   @usableFromInline private(set) var storage: MaskStorage
   /// Number of set bits.
   public private(set) var population: Int
+  /// Every frame word below this one is zero: the lowest set bit is in this word or above it.
+  private var firstCandidateWord = 0
 
   /// A mask of `count` bits, all set (`(1 << count) - 1`) or all clear.
   public init(count: Int, allSet: Bool) {
@@ -53,13 +58,12 @@ public struct FreeBitmask: Sendable {
     word(frame >> 6) & (UInt64(1) << UInt64(frame & 63)) != 0
   }
 
-  /// The lowest set bit, found level by level with trailing-zero counts. O(levels).
-  ///
-  /// Unchecked reads and arithmetic: with a set bit in the mask the top word is non-zero, and each
-  /// set summary bit names a non-zero word of the level below, so every index read is in its level.
+  /// The lowest set bit: in the cursor's word when that is non-zero, else found level by level with
+  /// trailing-zero counts. O(1) or O(levels).
   public var lowest: Int? {
     guard population > 0 else { return nil }
-    return storage.lowestWord().frame
+    let index = storage.words[firstCandidateWord] != 0 ? firstCandidateWord : storage.lowestNonZeroWord()
+    return index * 64 + storage.words[index].trailingZeroBitCount
   }
 
   /// The lowest set bit at or after `frame`, or nil.
@@ -157,11 +161,13 @@ public struct FreeBitmask: Sendable {
   }
 
   /// Sets frame `frame`'s refcount to `value`, and its free bit when `free` says so (`nil` leaves
-  /// the bit). One check for sharing. O(levels).
+  /// the bit). One check for sharing, none when `storageKnownUnique` says that the caller has made
+  /// the storage unique already (`makeUnique()`). O(levels).
   @inline(__always)
-  mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil) {
+  mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil, storageKnownUnique: Bool = false)
+  {
     precondition(frame >= 0 && frame < storage.refcountCount, "frame outside the refcounts")
-    makeUnique()
+    if !storageKnownUnique { makeUnique() }
     storage.refcounts[frame] = value
     switch free {
     case true?: setBit(frame)
@@ -171,33 +177,41 @@ public struct FreeBitmask: Sendable {
   }
 
   /// Clears the lowest set bit and sets its frame's refcount to 1: an allocation, with one check for
-  /// sharing. Returns the frame and the frame word that held it as it was before. O(levels).
+  /// sharing (none when `storageKnownUnique`). Returns the frame and the frame word that held it as it
+  /// was before. O(1) while the cursor's word has bits left, else O(levels).
   @inline(__always)
-  mutating func allocateLowest() -> (frame: Int, wordBefore: UInt64)? {
-    guard population > 0 else { return nil }
-    makeUnique()
-    let taken = takeLowest()
+  mutating func allocateLowest(storageKnownUnique: Bool = false) -> (frame: Int, wordBefore: UInt64)? {
+    var index = firstCandidateWord
+    if storage.words[index] == 0 {
+      guard population > 0 else { return nil }
+      index = storage.lowestNonZeroWord()
+      firstCandidateWord = index
+    }
+    if !storageKnownUnique { makeUnique() }
+    let taken = takeLowest(inWord: index)
     storage.refcounts[taken.frame] = 1
     return taken
   }
 
   // MARK: Storage
 
-  /// Copies the storage first when a snapshot shares it.
+  /// Copies the storage when a snapshot shares it: after this, until the mask is copied again, its
+  /// writes need no check.
   @inline(__always)
-  private mutating func makeUnique() {
+  mutating func makeUnique() {
     if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
   }
 
-  /// Clears the lowest set bit of a non-empty mask, in storage already unique: one walk down the
-  /// levels finds it, and a summary bit is cleared only when its word empties.
+  /// Clears the lowest set bit of frame word `index`, the lowest non-zero one, in storage already
+  /// unique. A summary bit is cleared only when its word empties.
   @inline(__always)
-  private mutating func takeLowest() -> (frame: Int, wordBefore: UInt64) {
+  private mutating func takeLowest(inWord wordIndex: Int) -> (frame: Int, wordBefore: UInt64) {
     population &-= 1
-    let (frame, before) = storage.lowestWord()
     let words = storage.words
+    var index = wordIndex
+    let before = words[index]
+    let frame = index &* 64 &+ before.trailingZeroBitCount
     let offsets = storage.offsets
-    var index = frame &>> 6
     var after = before & (before &- 1)
     words[index] = after
     // An emptied word clears its bit in the level above, and so on up.
@@ -212,9 +226,13 @@ public struct FreeBitmask: Sendable {
     return (frame, before)
   }
 
-  /// Sets bit `frame` and its summaries, in storage already unique.
+  /// Sets bit `frame` and its summaries, in storage already unique, and moves the cursor down to its
+  /// word when it is lower.
   @inline(__always)
-  private mutating func setBit(_ frame: Int) { changeBit(frame, to: true) }
+  private mutating func setBit(_ frame: Int) {
+    changeBit(frame, to: true)
+    firstCandidateWord = min(firstCandidateWord, frame &>> 6)
+  }
 
   /// Clears bit `frame` and its emptied summaries, in storage already unique.
   @inline(__always)
@@ -328,17 +346,19 @@ public struct Refcounts: RandomAccessCollection, Sendable {
     (level + 1 < levels ? offsets[level + 1] : wordTotal) - offsets[level]
   }
 
-  /// The lowest set bit of a non-empty mask and the frame word that holds it. O(levels).
-  @inline(__always)
-  func lowestWord() -> (frame: Int, word: UInt64) {
+  /// The index of the lowest non-zero frame word of a non-empty mask, found by one walk down the
+  /// summary levels. O(levels).
+  ///
+  /// Unchecked reads and arithmetic: with a set bit in the mask the top word is non-zero, and each
+  /// set summary bit names a non-zero word of the level below, so every index read is in its level.
+  func lowestNonZeroWord() -> Int {
     var index = 0
     var level = levels
     while level > 1 {
       level &-= 1
       index = index &* 64 &+ words[offsets[level] &+ index].trailingZeroBitCount
     }
-    let word = words[index]
-    return (index &* 64 &+ word.trailingZeroBitCount, word)
+    return index
   }
 
   func hasSameContent(as other: MaskStorage) -> Bool {

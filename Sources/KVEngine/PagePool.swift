@@ -152,9 +152,13 @@ public struct PagePool: Sendable, Equatable {
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
   /// A queue pool hands out the head of its free queue, dropping the content it held.
   @inline(__always)
-  public mutating func alloc() -> AllocTrace {
+  public mutating func alloc() -> AllocTrace { alloc(maskKnownUnique: false) }
+
+  /// `alloc()`, without the check for a snapshot sharing the mask when the caller has made it unique.
+  @inline(__always)
+  mutating func alloc(maskKnownUnique: Bool) -> AllocTrace {
     if order == .queue { return popQueue() }
-    if let (frame, before) = freeMask.allocateLowest() {
+    if let (frame, before) = freeMask.allocateLowest(storageKnownUnique: maskKnownUnique) {
       return AllocTrace(
         frame: frame, wordIndex: frame >> 6, wordBefore: before, wordAfter: before & (before &- 1),
         lsb: before & (~before &+ 1), evictedKey: nil)
@@ -172,13 +176,16 @@ public struct PagePool: Sendable, Equatable {
   }
 
   /// `pairs` alloc + free pairs; the sum of the frames handed out. The loop of `kvscope bench alloc`,
-  /// compiled with the pool as the C reference's loop is compiled with its own (`kvref_pairs`).
+  /// compiled with the pool as the C reference's loop is compiled with its own (`kvref_pairs`). Nothing
+  /// can copy the pool while the loop runs, so it checks for a sharing snapshot once, before the first
+  /// pair.
   public mutating func allocFreePairs(_ pairs: Int) -> Int {
+    freeMask.makeUnique()
     var checksum = 0
     for _ in 0..<pairs {
-      let frame = alloc().frame
+      let frame = alloc(maskKnownUnique: true).frame
       checksum &+= frame
-      _ = free(frame)
+      _ = free(frame, maskKnownUnique: true)
     }
     return checksum
   }
@@ -187,6 +194,12 @@ public struct PagePool: Sendable, Equatable {
   /// queue pool it joins the free queue at `place`.
   @inline(__always)
   public mutating func free(_ frame: Int, to place: QueuePlace = .tail) -> RefTrace {
+    free(frame, to: place, maskKnownUnique: false)
+  }
+
+  /// `free(_:to:)`, without the check for a snapshot sharing the mask when the caller has made it unique.
+  @inline(__always)
+  mutating func free(_ frame: Int, to place: QueuePlace = .tail, maskKnownUnique: Bool) -> RefTrace {
     guard contains(frame) else {
       return RefTrace(
         frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
@@ -203,7 +216,8 @@ public struct PagePool: Sendable, Equatable {
     // At zero the frame is free again, unless the LRU list keeps it for its content (the table is read
     // in place: a call of `isCached` here would copy the whole pool first).
     let toLRU = after == 0 && order == .lowestFirst && cached.contains(Int32(frame))
-    freeMask.setRefcount(frame, after, free: after == 0 && !toLRU ? true : nil)
+    freeMask.setRefcount(
+      frame, after, free: after == 0 && !toLRU ? true : nil, storageKnownUnique: maskKnownUnique)
     var queued: QueuePlace?
     if after == 0 && order == .queue {
       enqueue(frame, place)

@@ -314,6 +314,45 @@ struct PropertyTests {
       }
     }
   }
+
+  /// A large pool's `alloc` hands out the lowest free frame through the mask's cursor, against a Set
+  /// model, under runs of allocations and frees that empty words and refill lower ones; a snapshot
+  /// taken midway keeps its own frames and cursor.
+  @Test func randomLargePoolAllocationsTakeTheLowestFreeFrame() async {
+    await propertyCheck(count: 40 * propertyScale, input: Gen.int(in: 65...6_000), tapeGenerator) {
+      count, values in
+      var tape = Tape(values)
+      var pool = PagePool(count: count, checked: true)
+      var free = Set(0..<count)
+      var snapshot: (pool: PagePool, free: Set<Int>)?
+      for value in values {
+        if tape.draw(0...2) > 0 {
+          for _ in 0..<tape.draw(1...100) {
+            let frame = pool.alloc().frame
+            #expect(frame == free.min() ?? -1)
+            free.remove(frame)
+          }
+        } else {
+          for offset in 0..<tape.draw(1...100) {
+            let frame = (value &* 7 &+ offset) % count
+            if !free.contains(frame) {
+              _ = pool.free(frame)
+              free.insert(frame)
+            }
+          }
+        }
+        if snapshot == nil && tape.chance(10) { snapshot = (pool, free) }
+      }
+      #expect(pool.freeCount == free.count)
+      if var (old, oldFree) = snapshot {
+        #expect(old.freeMask.lowest == oldFree.min())
+        let frame = old.alloc().frame
+        #expect(frame == oldFree.min() ?? -1)
+        oldFree.remove(frame)
+        #expect(old.freeCount == oldFree.count)
+      }
+    }
+  }
 }
 
 /// A random `vllm-v1` or `nano-vllm` scenario within the policy's limits: every request's prompt and

@@ -1,6 +1,6 @@
 // The allocator of kvscope's pool in plain C, as a yardstick for `kvscope bench alloc`: the same
-// algorithm (a free bitmask of 64-bit words with summary levels, the lowest free frame taken first,
-// refcounts, a checked free) without the facts the engine records. Used by the benchmark only.
+// algorithm (a free bitmask of 64-bit words with summary levels and a cursor at the lowest word that
+// may hold a free frame, the lowest free frame taken first, refcounts, a checked free) without the facts the engine records. Used by the benchmark only.
 #ifndef KVREF_H
 #define KVREF_H
 
@@ -11,6 +11,7 @@
 typedef struct {
   int64_t count;
   int64_t population;
+  int64_t first_candidate_word;
   int levels;
   int64_t offsets[KVREF_MAX_LEVELS];
   int64_t sizes[KVREF_MAX_LEVELS];
