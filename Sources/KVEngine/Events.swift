@@ -45,8 +45,8 @@ public enum PhasePlan: Sendable, Equatable {
   case refill(available: Int, popped: [Int]?, skippedAfterPreemption: Bool)
   /// Requests whose prompts are written.
   case prefill([Int])
-  /// Requests grouped by next position; the chosen ones decode.
-  case decode(groups: [DecodeGroup], chosen: [Int])
+  /// The requests that may decode, grouped by next position on demand; the chosen ones decode.
+  case decode(DecodeCandidates, chosen: [Int])
   /// A token-budget pass over `candidates` (running requests or the waiting queue) with `budget`
   /// tokens left; `skipped` when the pass does not run this step (vLLM after a preemption, nano-vllm's
   /// decode after a prefill step).
@@ -71,6 +71,41 @@ public enum EndReason: Sendable, Equatable {
 public struct DecodeGroup: Sendable, Equatable {
   public var position: Int
   public var requests: [Int]
+}
+
+/// The requests a decode phase considers and the next position of each; grouped by position only
+/// when a group is asked for (a policy that decodes them all, and a run nobody watches, never do).
+public struct DecodeCandidates: Sendable, Equatable {
+  public let requests: [Int]
+  public let positions: [Int]
+
+  /// `requests` with the next position `position` gives each.
+  init(_ requests: [Int], position: (Int) -> Int) {
+    self.requests = requests
+    positions = requests.map(position)
+  }
+
+  /// Requests grouped by their next position, groups in order of first appearance. O(requests).
+  public var groups: [DecodeGroup] {
+    var groups: [DecodeGroup] = []
+    var groupOfPosition: [Int: Int] = [:]
+    for (r, p) in zip(requests, positions) {
+      if let g = groupOfPosition[p] {
+        groups[g].requests.append(r)
+      } else {
+        groupOfPosition[p] = groups.count
+        groups.append(DecodeGroup(position: p, requests: [r]))
+      }
+    }
+    return groups
+  }
+
+  /// The requests of the largest group; on a tie the first group found.
+  public var largestGroup: [Int] {
+    var best: DecodeGroup?
+    for group in groups where group.requests.count > (best?.requests.count ?? 0) { best = group }
+    return best?.requests ?? []
+  }
 }
 
 /// What one step did, with the values a viewer shows. Request fields are indices into `EngineState.requests`.
@@ -149,29 +184,4 @@ public enum UserAction: Sendable, Equatable {
   case addRequest(RequestSpec)
   case abort(String)
   case pool(PoolOp)
-}
-
-extension DecodeGroup {
-  /// Requests grouped by their next position, groups in order of first appearance.
-  static func byPosition(_ requests: [Int], position: (Int) -> Int) -> [DecodeGroup] {
-    var groups: [DecodeGroup] = []
-    var groupOfPosition: [Int: Int] = [:]
-    for r in requests {
-      let p = position(r)
-      if let g = groupOfPosition[p] {
-        groups[g].requests.append(r)
-      } else {
-        groupOfPosition[p] = groups.count
-        groups.append(DecodeGroup(position: p, requests: [r]))
-      }
-    }
-    return groups
-  }
-
-  /// The requests of the largest group; on a tie the first group found.
-  static func largest(_ groups: [DecodeGroup]) -> [Int] {
-    var best: DecodeGroup?
-    for group in groups where group.requests.count > (best?.requests.count ?? 0) { best = group }
-    return best?.requests ?? []
-  }
 }

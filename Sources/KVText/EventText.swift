@@ -166,12 +166,12 @@ extension EngineState {
       return "refill: \(formula), \(waiting.count) waiting, head \(name(waiting[waiting.startIndex]))"
     case .prefill(let chosen):
       return chosen.isEmpty ? "prefill: no prompt to write" : "prefill: write the prompts of \(names(chosen))"
-    case .decode(let groups, let chosen):
-      if groups.isEmpty { return "decode: nothing to decode" }
+    case .decode(let candidates, let chosen):
+      if candidates.requests.isEmpty { return "decode: nothing to decode" }
       if scenario.scheduler.decode == .all {
         return "decode: all \(chosen.count) active request\(chosen.count == 1 ? "" : "s") \(names(chosen))"
       }
-      let text = groups.map { "pos \($0.position):\(names($0.requests))" }.joined(separator: " ")
+      let text = candidates.groups.map { "pos \($0.position):\(names($0.requests))" }.joined(separator: " ")
       return "decode: groups \(text); chosen \(names(chosen))"
     case .schedule(let budget, let candidates, let skipped):
       let pass = phase == .running || phase == .decode ? "running" : "waiting"

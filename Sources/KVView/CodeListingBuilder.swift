@@ -180,9 +180,9 @@ enum CodeListingBuilder {
       if let popped { return "available = \(available): \(ids(popped))" }
       return "\(s.active.count) < \(s.config.maxBatch), \(s.waiting.count) waiting"
     case .plan(_, .prefill(let chosen)): return ids(chosen)
-    case .plan(_, .decode(let groups, let chosen)):
+    case .plan(_, .decode(let candidates, let chosen)):
       if s.config.decode == .all { return ids(chosen) }
-      return groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ")
+      return candidates.groups.map { "pos \($0.position):\(ids($0.requests))" }.joined(separator: " ")
         + " -> \(ids(chosen))"
     case .lookup(_, let hits, let need, let available, let admitted):
       if s.pool.order == .queue {

@@ -69,11 +69,11 @@ public enum AstraiSeed: SchedulingPolicy {
     let candidates = e.active.filter {
       e.requests[$0].output < e.requests[$0].spec.output && !e.requests[$0].abortRequested
     }
-    let groups = DecodeGroup.byPosition(candidates) {
+    let plan = DecodeCandidates(candidates) {
       e.requests[$0].spec.prompt.count + e.requests[$0].output
     }
-    let chosen = e.config.decode == .all ? candidates : DecodeGroup.largest(groups)
-    try e.plan(.decode, .decode(groups: groups, chosen: chosen), at: .seedDecodeBatch)
+    let chosen = e.config.decode == .all ? candidates : plan.largestGroup
+    try e.plan(.decode, .decode(plan, chosen: chosen), at: .seedDecodeBatch)
     for r in chosen {
       // Write first; a missing page's -1 index is padded into the last frame of the pool.
       let position = e.requests[r].spec.prompt.count + e.requests[r].output

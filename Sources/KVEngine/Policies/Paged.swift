@@ -67,9 +67,9 @@ public enum Paged: SchedulingPolicy {
       e.requests[$0].output < e.requests[$0].spec.output && !e.requests[$0].abortRequested
         && e.requests[$0].prefilled
     }
-    let groups = DecodeGroup.byPosition(candidates) { e.requests[$0].computed }
-    let chosen = e.config.decode == .all ? candidates : DecodeGroup.largest(groups)
-    try e.plan(.decode, .decode(groups: groups, chosen: chosen), at: .pagedDecodeBatch)
+    let plan = DecodeCandidates(candidates) { e.requests[$0].computed }
+    let chosen = e.config.decode == .all ? candidates : plan.largestGroup
+    try e.plan(.decode, .decode(plan, chosen: chosen), at: .pagedDecodeBatch)
     // A request preempted earlier in this loop does not decode.
     for r in chosen where e.requests[r].status == .running { try decodeOne(r, &e) }
   }
