@@ -179,16 +179,10 @@ public enum MooncakeImporter {
   public static func parse(_ data: Data, file: String) throws(ScenarioError) -> [MooncakeRecord] {
     let decoder = JSONDecoder()
     var records: [MooncakeRecord] = []
-    var number = 0
-    var start = data.startIndex
-    while start < data.endIndex {
-      number += 1
-      let end = data[start...].firstIndex(of: 10) ?? data.endIndex
-      defer { start = end + 1 }
-      var last = end
-      if last > start, data[last - 1] == 13 { last -= 1 }
-      let bytes = data[start..<last]
-      guard bytes.contains(where: { ![9, 32].contains($0) }) else { continue }
+    for (index, range) in lineRanges(data).enumerated() {
+      let number = index + 1
+      guard let range else { continue }
+      let bytes = data[range]
       func fail(_ message: String, key: String = "") -> ScenarioError {
         ScenarioError(file: file, line: number, key: key, message: message)
       }
@@ -237,6 +231,26 @@ public enum MooncakeImporter {
           hashIDs: hashIDs))
     }
     return records
+  }
+
+  /// The byte range of each line of `data` without its line break (`\n` or `\r\n`), nil for a line of
+  /// spaces and tabs only. Read through one buffer pointer: reading `Data` byte by byte checks
+  /// exclusive access at every byte. O(bytes).
+  static func lineRanges(_ data: Data) -> [Range<Int>?] {
+    data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> [Range<Int>?] in
+      var ranges: [Range<Int>?] = []
+      var start = 0
+      while start < buffer.count {
+        var end = start
+        while end < buffer.count && buffer[end] != 10 { end += 1 }
+        var last = end
+        if last > start && buffer[last - 1] == 13 { last -= 1 }
+        let blank = !(start..<last).contains { buffer[$0] != 9 && buffer[$0] != 32 }
+        ranges.append(blank ? nil : (data.startIndex + start)..<(data.startIndex + last))
+        start = end + 1
+      }
+      return ranges
+    }
   }
 
   /// The slice `options` selects, as a scenario. `source` names the trace in the description and errors.
