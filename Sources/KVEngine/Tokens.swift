@@ -85,7 +85,9 @@ extension RequestSpec {
   ///   not at every token.
   public func extendPageKeys(_ keys: inout [UInt64], to count: Int, pageSize: Int) {
     guard keys.count < count else { return }
-    keys.reserveCapacity(count)
+    // Reserved only for a first call: a reservation grows the array to exactly `count`, so reserving
+    // at every extension by a page would copy the whole array each time.
+    if keys.isEmpty { keys.reserveCapacity(count) }
     let generatedSeed = ~tokenSeed
     switch prompt {
     case .length(let length):
