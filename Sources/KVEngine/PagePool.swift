@@ -190,6 +190,17 @@ public struct PagePool: Sendable, Equatable {
     return checksum
   }
 
+  /// `allocFreePairs`, checking for a sharing snapshot at every call, as the engine's steps do.
+  public mutating func allocFreePairsCheckingEach(_ pairs: Int) -> Int {
+    var checksum = 0
+    for _ in 0..<pairs {
+      let frame = alloc().frame
+      checksum &+= frame
+      _ = free(frame)
+    }
+    return checksum
+  }
+
   /// Drops one reference. At zero the frame goes back to the mask, or to the LRU tail when cached; in a
   /// queue pool it joins the free queue at `place`.
   @inline(__always)
