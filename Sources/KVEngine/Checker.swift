@@ -129,10 +129,24 @@ extension EngineState {
   func stepIsSound(full: Bool) -> Bool {
     guard !full && checker.open.isEmpty else { return false }
     var now: Set<Checker.Violation> = []
-    for frame in event.frames where pool.contains(frame) {
-      Checker.frameViolations(self, frame, holders: holders[frame], into: &now)
+    if event.action.changesFrames {
+      for frame in event.frames where pool.contains(frame) {
+        Checker.frameViolations(self, frame, holders: holders[frame], into: &now)
+      }
     }
     if let r = event.request { Checker.requestViolations(self, r, into: &now) }
     return now.isEmpty
+  }
+}
+
+extension StepAction {
+  /// False for a step that only advances a sequence (a prefill, a decode's write, vLLM's computed
+  /// tokens): it names frames to show, but leaves their refcounts, free bits, lists and tables as they
+  /// were, so no frame invariant can begin at it.
+  var changesFrames: Bool {
+    switch self {
+    case .prefill, .write, .computed: false
+    default: true
+    }
   }
 }
