@@ -142,6 +142,8 @@ public struct EngineState: Sendable {
   var observedAfter = 0
   /// Called after every step of an eager run.
   nonisolated(unsafe) var observer: ((EngineState) -> Void)?
+  /// Page keys of prompt blocks already hashed, shared by this run's states.
+  let blockKeyMemo = BlockKeyMemo()
 
   public init(scenario: Scenario) {
     self.scenario = scenario

@@ -4,7 +4,8 @@ extension EngineState {
   /// The keys of the full pages of a request's prompt, chained from page 0. O(prompt length).
   func promptPageKeys(_ r: Int) -> [UInt64] {
     var keys: [UInt64] = []
-    requests[r].spec.extendPageKeys(&keys, to: requests[r].spec.prompt.count / pageSize, pageSize: pageSize)
+    requests[r].spec.extendPageKeys(
+      &keys, to: requests[r].spec.prompt.count / pageSize, pageSize: pageSize, memo: blockKeyMemo)
     return keys
   }
 

@@ -144,7 +144,7 @@ extension EngineState {
     guard requests[r].blockKeys.count < count else { return }
     var keys = requests[r].blockKeys
     requests[r].blockKeys = []
-    requests[r].spec.extendPageKeys(&keys, to: count, pageSize: pageSize)
+    requests[r].spec.extendPageKeys(&keys, to: count, pageSize: pageSize, memo: blockKeyMemo)
     requests[r].blockKeys = keys
   }
 }

@@ -56,6 +56,23 @@ struct SnapshotSharingTests {
       }
       spec.extendPageKeys(&piecewise, to: count, pageSize: pageSize)
       #expect(piecewise == expected, "page size \(pageSize), a few pages at a time")
+      // Through a memo that another request with the same first blocks filled, whole and a few pages
+      // at a time (block 3 comes twice, after different keys).
+      let memo = BlockKeyMemo()
+      var other: [UInt64] = []
+      RequestSpec(
+        id: "o", arrive: 0, prompt: .blocks(ids: [3, 9, 3, 7], blockSize: 10, length: 40), output: 5
+      )
+      .extendPageKeys(&other, to: 40 / pageSize, pageSize: pageSize, memo: memo)
+      var remembered: [UInt64] = []
+      spec.extendPageKeys(&remembered, to: count, pageSize: pageSize, memo: memo)
+      #expect(remembered == expected, "page size \(pageSize), through a memo")
+      var rememberedPiecewise: [UInt64] = []
+      for page in stride(from: 0, through: count, by: 3) {
+        spec.extendPageKeys(&rememberedPiecewise, to: page, pageSize: pageSize, memo: memo)
+      }
+      spec.extendPageKeys(&rememberedPiecewise, to: count, pageSize: pageSize, memo: memo)
+      #expect(rememberedPiecewise == expected, "page size \(pageSize), through a memo, a few pages at a time")
     }
   }
 
