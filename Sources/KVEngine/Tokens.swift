@@ -170,7 +170,7 @@ extension Tokens {
 /// keeps the last 16,384 to 32,768 blocks stored (on the Mooncake trace with pages of 16 tokens, about
 /// 19 MB at its fullest).
 public final class BlockKeyMemo: Sendable {
-  public struct Key: Hashable, Sendable {
+  struct Key: Hashable, Sendable {
     var parent: UInt64
     var block: Int
     var blockSize: Int

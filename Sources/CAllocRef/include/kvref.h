@@ -1,6 +1,7 @@
 // The allocator of kvscope's pool in plain C, as a yardstick for `kvscope bench alloc`: the same
 // algorithm (a free bitmask of 64-bit words with summary levels and a cursor at the lowest word that
-// may hold a free frame, the lowest free frame taken first, refcounts, a checked free) without the facts the engine records. Used by the benchmark only.
+// may hold a free frame, the lowest free frame taken first, refcounts, a checked free) without the
+// facts the engine records. Used by the benchmark only.
 #ifndef KVREF_H
 #define KVREF_H
 
