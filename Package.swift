@@ -3,6 +3,8 @@ import PackageDescription
 
 let package = Package(
   name: "kvscope",
+  // On Apple platforms, the engine's block-key memo locks with the standard library's `Mutex`.
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "kvscope", targets: ["kvscope"])
   ],
