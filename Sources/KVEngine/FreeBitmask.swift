@@ -203,7 +203,8 @@ public struct FreeBitmask: Sendable {
   }
 
   /// Clears the lowest set bit of frame word `index`, the lowest non-zero one, in storage already
-  /// unique. A summary bit is cleared only when its word empties.
+  /// unique. A summary bit is cleared only when its word empties. (Not through `clearBit`: reading the
+  /// word again there made an alloc + free pair about 10% slower.)
   @inline(__always)
   private mutating func takeLowest(inWord wordIndex: Int) -> (frame: Int, wordBefore: UInt64) {
     population &-= 1

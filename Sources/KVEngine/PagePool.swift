@@ -190,7 +190,8 @@ public struct PagePool: Sendable, Equatable {
     return checksum
   }
 
-  /// `allocFreePairs`, checking for a sharing snapshot at every call, as the engine's steps do.
+  /// `allocFreePairs`, checking for a sharing snapshot at every call, as the engine's steps do. A loop
+  /// of its own: one loop with a flag for both made the other loop about 25% slower.
   public mutating func allocFreePairsCheckingEach(_ pairs: Int) -> Int {
     var checksum = 0
     for _ in 0..<pairs {

@@ -167,8 +167,8 @@ extension Tokens {
 /// The page keys of whole prompt blocks, by the key of the page before the block and the block's id:
 /// requests that share a prefix of blocks share these keys, so such a block is hashed once. A cache of
 /// a pure function, shared by the copies of a run's state and safe to use from several threads; it
-/// keeps the last 16,384 to 32,768 blocks stored (on the Mooncake trace with pages of 16 tokens, about
-/// 19 MB at its fullest).
+/// keeps the last 16,384 to 32,768 blocks stored (on the Mooncake trace with pages of 16 tokens, 16 to
+/// 19 MB more at a run's peak).
 public final class BlockKeyMemo: Sendable {
   struct Key: Hashable, Sendable {
     var parent: UInt64
