@@ -111,16 +111,14 @@ public struct FreeBitmask: Sendable {
   @inline(__always)
   public mutating func insert(_ frame: Int) {
     precondition(frame >= 0 && frame < count, "frame outside the mask")
-    makeUnique()
-    setBit(frame)
+    setBit(frame, in: uniqueStorage())
   }
 
   /// Clears bit `frame`, and its summary bits whose words empty. O(levels).
   @inline(__always)
   public mutating func remove(_ frame: Int) {
     precondition(frame >= 0 && frame < count, "frame outside the mask")
-    makeUnique()
-    clearBit(frame)
+    changeBit(frame, to: false, in: uniqueStorage())
   }
 
   /// The mask as binary text, most significant frame first (frame 0 is the last character).
@@ -161,63 +159,72 @@ public struct FreeBitmask: Sendable {
   }
 
   /// Sets frame `frame`'s refcount to `value`, and its free bit when `free` says so (`nil` leaves
-  /// the bit). One check for sharing, none when `storageKnownUnique` says that the caller has made
-  /// the storage unique already (`makeUnique()`). O(levels).
+  /// the bit). One check for sharing, none when the caller passes the storage it made unique
+  /// (`uniqueStorage()`). O(levels).
   @inline(__always)
-  mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil, storageKnownUnique: Bool = false)
+  mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil, in unique: UniqueStorage? = nil)
   {
     precondition(frame >= 0 && frame < storage.refcountCount, "frame outside the refcounts")
-    if !storageKnownUnique { makeUnique() }
-    storage.refcounts[frame] = value
+    let unique = unique ?? uniqueStorage()
+    unique.refcounts[frame] = value
     switch free {
-    case true?: setBit(frame)
-    case false?: clearBit(frame)
+    case true?: setBit(frame, in: unique)
+    case false?: changeBit(frame, to: false, in: unique)
     case nil: break
     }
   }
 
   /// Clears the lowest set bit and sets its frame's refcount to 1: an allocation, with one check for
-  /// sharing (none when `storageKnownUnique`). Returns the frame and the frame word that held it as it
-  /// was before. O(1) while the cursor's word has bits left, else O(levels).
+  /// sharing (none when the caller passes the storage it made unique). Returns the frame and the frame
+  /// word that held it as it was before. O(1) while the cursor's word has bits left, else O(levels).
   @inline(__always)
-  mutating func allocateLowest(storageKnownUnique: Bool = false) -> (frame: Int, wordBefore: UInt64)? {
+  mutating func allocateLowest(in unique: UniqueStorage? = nil) -> (frame: Int, wordBefore: UInt64)? {
     var index = firstCandidateWord
-    if storage.words[index] == 0 {
+    if (unique?.words ?? storage.words)[index] == 0 {
       guard population > 0 else { return nil }
       index = storage.lowestNonZeroWord()
       firstCandidateWord = index
     }
-    if !storageKnownUnique { makeUnique() }
-    let taken = takeLowest(inWord: index)
-    storage.refcounts[taken.frame] = 1
+    let unique = unique ?? uniqueStorage()
+    let taken = takeLowest(inWord: index, in: unique)
+    // The refcount after the bits: written last, it is the value a free that follows reads (in a
+    // register, not from memory).
+    unique.refcounts[taken.frame] = 1
     return taken
   }
 
   // MARK: Storage
 
-  /// Copies the storage when a snapshot shares it: after this, until the mask is copied again, its
-  /// writes need no check.
+  /// Copies the storage when a snapshot shares it, and returns its pointers, read once: until the mask
+  /// is copied again, writes through them need no check. Reads and writes through the same pointers let
+  /// the compiler keep a value it wrote in a register (an allocation's refcount for the free that
+  /// follows); read from the storage object again after a write, the pointers could have changed as
+  /// far as it knows, and every value is read from memory again.
   @inline(__always)
-  mutating func makeUnique() {
+  mutating func uniqueStorage() -> UniqueStorage {
     if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    return UniqueStorage(
+      words: storage.words, offsets: storage.offsets, levels: storage.levels, refcounts: storage.refcounts)
   }
 
   /// Clears the lowest set bit of frame word `index`, the lowest non-zero one, in storage already
-  /// unique. A summary bit is cleared only when its word empties. (Not through `clearBit`: reading the
+  /// unique. A summary bit is cleared only when its word empties. (Not through `changeBit`: reading the
   /// word again there made an alloc + free pair about 10% slower.)
   @inline(__always)
-  private mutating func takeLowest(inWord wordIndex: Int) -> (frame: Int, wordBefore: UInt64) {
+  private mutating func takeLowest(inWord wordIndex: Int, in unique: UniqueStorage) -> (
+    frame: Int, wordBefore: UInt64
+  ) {
     population &-= 1
-    let words = storage.words
+    let words = unique.words
     var index = wordIndex
     let before = words[index]
     let frame = index &* 64 &+ before.trailingZeroBitCount
-    let offsets = storage.offsets
+    let offsets = unique.offsets
     var after = before & (before &- 1)
     words[index] = after
     // An emptied word clears its bit in the level above, and so on up.
     var level = 1
-    while after == 0 && level < storage.levels {
+    while after == 0 && level < unique.levels {
       let position = offsets[level] &+ index &>> 6
       after = words[position] & ~(UInt64(1) &<< UInt64(index & 63))
       words[position] = after
@@ -230,25 +237,22 @@ public struct FreeBitmask: Sendable {
   /// Sets bit `frame` and its summaries, in storage already unique, and moves the cursor down to its
   /// word when it is lower.
   @inline(__always)
-  private mutating func setBit(_ frame: Int) {
-    changeBit(frame, to: true)
+  private mutating func setBit(_ frame: Int, in unique: UniqueStorage) {
+    changeBit(frame, to: true, in: unique)
     firstCandidateWord = min(firstCandidateWord, frame &>> 6)
   }
 
-  /// Clears bit `frame` and its emptied summaries, in storage already unique.
-  @inline(__always)
-  private mutating func clearBit(_ frame: Int) { changeBit(frame, to: false) }
-
   /// Gives bit `frame` the value `set`; a summary bit changes with it only when its word of the level
-  /// below goes from empty or to empty.
+  /// below goes from empty or to empty. Level 0 begins at word 0, so its word is found without reading
+  /// an offset (reading `offsets[0]` made an alloc + free pair about 10% slower).
   @inline(__always)
-  private mutating func changeBit(_ frame: Int, to set: Bool) {
-    let words = storage.words
-    let offsets = storage.offsets
+  private mutating func changeBit(_ frame: Int, to set: Bool, in unique: UniqueStorage) {
+    let words = unique.words
+    let offsets = unique.offsets
     var index = frame
+    var position = index &>> 6
     var level = 0
-    while level < storage.levels {
-      let position = offsets[level] &+ index &>> 6
+    while true {
       let bit = UInt64(1) &<< UInt64(index & 63)
       let before = words[position]
       if (before & bit != 0) == set { return }
@@ -258,6 +262,8 @@ public struct FreeBitmask: Sendable {
       if (set ? before : after) != 0 { return }
       index &>>= 6
       level &+= 1
+      guard level < unique.levels else { return }
+      position = offsets[level] &+ index &>> 6
     }
   }
 }
@@ -268,6 +274,14 @@ extension FreeBitmask: Equatable {
     lhs.count == rhs.count && lhs.population == rhs.population
       && (lhs.storage === rhs.storage || lhs.storage.hasSameContent(as: rhs.storage))
   }
+}
+
+/// A mask's storage made unique, as pointers read once (`FreeBitmask.uniqueStorage()`).
+@usableFromInline struct UniqueStorage {
+  let words: UnsafeMutablePointer<UInt64>
+  let offsets: UnsafeMutablePointer<Int>
+  let levels: Int
+  let refcounts: UnsafeMutablePointer<Int32>
 }
 
 /// A pool's refcounts, read in place in its mask's storage.

@@ -152,13 +152,19 @@ public struct PagePool: Sendable, Equatable {
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
   /// A queue pool hands out the head of its free queue, dropping the content it held.
   @inline(__always)
-  public mutating func alloc() -> AllocTrace { alloc(maskKnownUnique: false) }
+  public mutating func alloc() -> AllocTrace { alloc(inUniqueMask: nil) }
 
-  /// `alloc()`, without the check for a snapshot sharing the mask when the caller has made it unique.
+  /// `alloc()`, without the check for a snapshot sharing the mask when the caller passes the mask's
+  /// storage made unique.
   @inline(__always)
-  mutating func alloc(maskKnownUnique: Bool) -> AllocTrace {
-    if order == .queue { return popQueue() }
-    if let (frame, before) = freeMask.allocateLowest(storageKnownUnique: maskKnownUnique) {
+  mutating func alloc(inUniqueMask unique: UniqueStorage?) -> AllocTrace {
+    order == .queue ? popQueue() : allocLowest(inUniqueMask: unique)
+  }
+
+  /// `alloc(inUniqueMask:)` in a pool that hands out the lowest free frame.
+  @inline(__always)
+  private mutating func allocLowest(inUniqueMask unique: UniqueStorage?) -> AllocTrace {
+    if let (frame, before) = freeMask.allocateLowest(in: unique) {
       return AllocTrace(
         frame: frame, wordIndex: frame >> 6, wordBefore: before, wordAfter: before & (before &- 1),
         lsb: before & (~before &+ 1), evictedKey: nil)
@@ -178,14 +184,15 @@ public struct PagePool: Sendable, Equatable {
   /// `pairs` alloc + free pairs; the sum of the frames handed out. The loop of `kvscope bench alloc`,
   /// compiled with the pool as the C reference's loop is compiled with its own (`kvref_pairs`). Nothing
   /// can copy the pool while the loop runs, so it checks for a sharing snapshot once, before the first
-  /// pair.
+  /// pair, and reads the pool's order once (a queue pool runs `allocFreePairsCheckingEach`).
   public mutating func allocFreePairs(_ pairs: Int) -> Int {
-    freeMask.makeUnique()
+    guard order == .lowestFirst else { return allocFreePairsCheckingEach(pairs) }
+    let unique = freeMask.uniqueStorage()
     var checksum = 0
     for _ in 0..<pairs {
-      let frame = alloc(maskKnownUnique: true).frame
+      let frame = allocLowest(inUniqueMask: unique).frame
       checksum &+= frame
-      _ = free(frame, maskKnownUnique: true)
+      _ = free(frame, inUniqueMask: unique)
     }
     return checksum
   }
@@ -206,19 +213,25 @@ public struct PagePool: Sendable, Equatable {
   /// queue pool it joins the free queue at `place`.
   @inline(__always)
   public mutating func free(_ frame: Int, to place: QueuePlace = .tail) -> RefTrace {
-    free(frame, to: place, maskKnownUnique: false)
+    free(frame, to: place, inUniqueMask: nil)
   }
 
-  /// `free(_:to:)`, without the check for a snapshot sharing the mask when the caller has made it unique.
+  /// `free(_:to:)`, without the check for a snapshot sharing the mask when the caller passes the mask's
+  /// storage made unique.
   @inline(__always)
-  mutating func free(_ frame: Int, to place: QueuePlace = .tail, maskKnownUnique: Bool) -> RefTrace {
+  mutating func free(_ frame: Int, to place: QueuePlace = .tail, inUniqueMask unique: UniqueStorage?)
+    -> RefTrace
+  {
     guard contains(frame) else {
       return RefTrace(
         frame: frame, refBefore: 0, refAfter: 0, wordBefore: 0, wordAfter: 0, lru: false, misuse: .badIndex)
     }
+    // One check for a sharing snapshot, before the first read, so that every read and write below goes
+    // through the same pointers (in the mask: `frame < count`).
+    let mask = unique ?? freeMask.uniqueStorage()
     let wordIndex = frame >> 6
-    let wordBefore = freeMask.word(wordIndex)
-    let before = freeMask.refcount(frame)
+    let wordBefore = mask.words[wordIndex]
+    let before = mask.refcounts[frame]
     if checked && before <= 0 {
       return RefTrace(
         frame: frame, refBefore: Int(before), refAfter: Int(before), wordBefore: wordBefore,
@@ -228,8 +241,7 @@ public struct PagePool: Sendable, Equatable {
     // At zero the frame is free again, unless the LRU list keeps it for its content (the table is read
     // in place: a call of `isCached` here would copy the whole pool first).
     let toLRU = after == 0 && order == .lowestFirst && cached.contains(Int32(frame))
-    freeMask.setRefcount(
-      frame, after, free: after == 0 && !toLRU ? true : nil, storageKnownUnique: maskKnownUnique)
+    freeMask.setRefcount(frame, after, free: after == 0 && !toLRU ? true : nil, in: mask)
     var queued: QueuePlace?
     if after == 0 && order == .queue {
       enqueue(frame, place)
@@ -238,7 +250,7 @@ public struct PagePool: Sendable, Equatable {
     if toLRU { lru.append(frame) }
     return RefTrace(
       frame: frame, refBefore: Int(before), refAfter: Int(after), wordBefore: wordBefore,
-      wordAfter: freeMask.word(wordIndex), lru: toLRU, misuse: after < 0 ? .negativeRefcount : nil,
+      wordAfter: mask.words[wordIndex], lru: toLRU, misuse: after < 0 ? .negativeRefcount : nil,
       queued: queued)
   }
 
