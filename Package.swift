@@ -18,8 +18,10 @@ let package = Package(
     // The engine: allocator, scheduler, checker and stepping. Knows nothing of screens or files.
     .target(
       name: "KVEngine",
-      dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+      dependencies: ["CPrefetch", .product(name: "DequeModule", package: "swift-collections")]
     ),
+    // A cache-line prefetch hint for the engine's tables, which C can give and Swift cannot.
+    .target(name: "CPrefetch"),
     // Sentences: the event log lines, finding messages and end reasons made from the engine's facts.
     .target(name: "KVText", dependencies: ["KVEngine"]),
     // Scenario files (YAML), traces (JSON Lines), state JSON and the Mooncake importer.

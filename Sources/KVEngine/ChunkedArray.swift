@@ -27,6 +27,13 @@ public struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection {
     _modify { yield &chunks[index >> shift][index & (1 << shift - 1)] }
   }
 
+  /// Asks the processor to bring element `index` into its cache (a hint; nothing outside the array).
+  @inline(__always)
+  func prefetch(_ index: Int) {
+    guard index >= 0 && index < count else { return }
+    chunks[index >> shift].prefetch(index & (1 << shift - 1))
+  }
+
   /// Adds `element` at the end. O(1).
   public mutating func append(_ element: Element) {
     if count & (1 << shift - 1) == 0 {

@@ -144,6 +144,9 @@ public struct EngineState: Sendable {
   nonisolated(unsafe) var observer: ((EngineState) -> Void)?
   /// Page keys of prompt blocks already hashed, shared by this run's states.
   let blockKeyMemo = BlockKeyMemo()
+  /// Runs of at least this many requests hash their prompt blocks ahead on another thread
+  /// (`BlockKeyMemo.warm`); in shorter ones, a thread would cost more than it saves.
+  static let warmingRequests = 64
 
   public init(scenario: Scenario) {
     self.scenario = scenario

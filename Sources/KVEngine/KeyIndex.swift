@@ -39,6 +39,12 @@ public struct KeyIndex: Sendable, Sequence {
     }
   }
 
+  /// Asks the processor to bring the home slot of `key` into its cache ahead of a lookup (a hint).
+  @inline(__always)
+  func prefetch(_ key: UInt64) {
+    if !slots.isEmpty { slots.prefetch(Int(truncatingIfNeeded: key) & mask) }
+  }
+
   private mutating func insert(_ key: UInt64, _ value: Int32) {
     if (count + 1) * 2 > slots.count { grow() }
     let index = slot(of: key)

@@ -63,6 +63,13 @@ public struct LRUList: Sendable, Equatable {
   /// The frame after `frame` (toward the tail), or -1.
   public func next(after frame: Int) -> Int32 { contains(frame) ? following[frame] : -1 }
 
+  /// Asks the processor to bring the links of `frame` into its cache (a hint).
+  @inline(__always)
+  func prefetch(_ frame: Int) {
+    previous.prefetch(frame)
+    following.prefetch(frame)
+  }
+
   /// Removes and returns the head, or nil when empty.
   public mutating func popHead() -> Int? {
     guard head >= 0 else { return nil }

@@ -170,6 +170,7 @@ public struct PagePool: Sendable, Equatable {
         lsb: before & (~before &+ 1), evictedKey: nil)
     }
     if let frame = lru.popHead() {
+      prefetchNextEvictions(from: lru)
       let dropped = cached.remove(frame)
       if let key = dropped?.key { frameForKey[key] = nil }
       freeMask.setRefcount(frame, 1)
@@ -179,6 +180,22 @@ public struct PagePool: Sendable, Equatable {
         evictedKey: dropped?.key)
     }
     return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
+  }
+
+  /// Asks the processor to bring into its cache what the next two evictions from `list` (the LRU
+  /// list, or a queue pool's free queue) read, ahead of them: the index slot of the head's key, and the
+  /// links and content of the frame after the head. The head's were asked for at the eviction before,
+  /// so that reading them here does not wait on memory while evictions follow each other. Hints only:
+  /// the list may change first.
+  @inline(__always)
+  private func prefetchNextEvictions(from list: LRUList) {
+    let next = Int(list.head)
+    guard next >= 0 else { return }
+    if let page = cached[Int32(next)] { frameForKey.prefetch(page.key) }
+    let after = Int(list.next(after: next))
+    guard after >= 0 else { return }
+    list.prefetch(after)
+    cached.prefetch(after)
   }
 
   /// `pairs` alloc + free pairs; the sum of the frames handed out. The loop of `kvscope bench alloc`,
@@ -318,6 +335,7 @@ public struct PagePool: Sendable, Equatable {
     guard let frame = freeQueue.popHead() else {
       return AllocTrace(frame: -1, wordIndex: 0, wordBefore: 0, wordAfter: 0, lsb: 0, evictedKey: nil)
     }
+    prefetchNextEvictions(from: freeQueue)
     let wordIndex = frame >> 6
     let before = freeMask.word(wordIndex)
     freeMask.setRefcount(frame, 1, free: false)
@@ -400,6 +418,10 @@ public struct CachedPages: Sendable, Equatable {
     }
     pages[frame] = page
   }
+
+  /// Asks the processor to bring the content of `frame` into its cache ahead of a read (a hint).
+  @inline(__always)
+  func prefetch(_ frame: Int) { pages.prefetch(frame) }
 
   mutating func remove(_ frame: Int) -> CachedPage? {
     guard contains(Int32(truncatingIfNeeded: frame)), let page = pages[frame] else { return nil }

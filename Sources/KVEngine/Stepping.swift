@@ -16,6 +16,9 @@ extension EngineState {
     to target: Int, observe: ((EngineState) -> Void)? = nil, boundary: ((EngineState) -> Void)? = nil
   ) {
     guard step < target else { return }
+    if config.prefixCache && requests.count >= Self.warmingRequests {
+      blockKeyMemo.warm(scenario.requests, order: arrivalOrder, pageSize: pageSize)
+    }
     if let start = unitStart?.state {
       // Replay the unit under way from its start; the steps up to here are not observed again.
       let here = step

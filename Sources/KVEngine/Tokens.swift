@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Synthetic, deterministic tokens and page keys. No model runs: a token is a hash of where it is.
 public enum Tokens {
   /// SplitMix64's finalizer: a cheap, well-mixed 64-bit hash.
@@ -160,47 +158,6 @@ extension Tokens {
       for position in start..<(start + pageSize) { hash = pageKeyStep(hash, token(position)) }
       parent = pageKeyEnd(hash)
       keys.append(parent)
-    }
-  }
-}
-
-/// The page keys of whole prompt blocks, by the key of the page before the block and the block's id:
-/// requests that share a prefix of blocks share these keys, so such a block is hashed once. A cache of
-/// a pure function, shared by the copies of a run's state and safe to use from several threads; it
-/// keeps the last 16,384 to 32,768 blocks stored (on the Mooncake trace with pages of 16 tokens, 16 to
-/// 19 MB more at a run's peak).
-public final class BlockKeyMemo: Sendable {
-  struct Key: Hashable, Sendable {
-    var parent: UInt64
-    var block: Int
-    var blockSize: Int
-    var pageSize: Int
-  }
-
-  /// Two generations: a full current one becomes the previous one, and the previous one is dropped.
-  private let generations = Mutex<(current: [Key: [UInt64]], previous: [Key: [UInt64]])>(([:], [:]))
-  private static let generationSize = 16_384
-
-  public init() {}
-
-  /// The keys stored under `key`, or nil; storing a key's keys keeps them for a while.
-  subscript(key: Key) -> [UInt64]? {
-    get {
-      generations.withLock { generations in
-        if let keys = generations.current[key] { return keys }
-        guard let keys = generations.previous[key] else { return nil }
-        generations.current[key] = keys
-        return keys
-      }
-    }
-    set {
-      generations.withLock { generations in
-        if generations.current.count >= Self.generationSize {
-          generations.previous = generations.current
-          generations.current = [:]
-        }
-        generations.current[key] = newValue
-      }
     }
   }
 }

@@ -76,6 +76,54 @@ struct SnapshotSharingTests {
     }
   }
 
+  /// Warming hashes, on another thread, the whole prompt blocks of the requests up to
+  /// `BlockKeyMemo.warmingLead` ahead of the one the run asked for last, and no further; keys through
+  /// the warmed memo equal keys hashed alone.
+  @Test func warmingHashesTheBlocksOfTheRequestsAheadOfTheRun() async {
+    let pageSize = 4
+    let blockSize = 8
+    // Blocks 0 and 1...5 are shared; blocks 100 + i and 200 + i (partial) are request i's own.
+    let specs = (0..<48).map { i in
+      RequestSpec(
+        id: "w\(i)", arrive: i,
+        prompt: .blocks(ids: [0, i % 5 + 1, 100 + i, 200 + i], blockSize: blockSize, length: 24 + i % 8),
+        output: 3)
+    }
+    func keys(_ r: Int, memo: BlockKeyMemo?) -> [UInt64] {
+      var keys: [UInt64] = []
+      specs[r].extendPageKeys(&keys, to: specs[r].prompt.count / pageSize, pageSize: pageSize, memo: memo)
+      return keys
+    }
+    let alone = specs.indices.map { keys($0, memo: nil) }
+    let memo = BlockKeyMemo()
+    /// True when the memo holds request `r`'s own (third) block.
+    func holdsOwnBlock(_ r: Int) -> Bool {
+      memo[
+        .init(
+          parent: alone[r][2 * blockSize / pageSize - 1], block: 100 + r, blockSize: blockSize,
+          pageSize: pageSize)]
+        == Array(alone[r][2 * blockSize / pageSize..<3 * blockSize / pageSize])
+    }
+    func eventually(_ condition: () -> Bool) async -> Bool {
+      for _ in 0..<3_000 {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+      }
+      return false
+    }
+    let lead = BlockKeyMemo.warmingLead
+    memo.warm(specs, order: Array(specs.indices), pageSize: pageSize)
+    // Before the run asks for any, the first `lead` requests.
+    #expect(await eventually { (0..<lead).allSatisfy(holdsOwnBlock) })
+    try? await Task.sleep(for: .milliseconds(50))
+    #expect(!holdsOwnBlock(lead))
+    // The run asks for request 10: warming goes on to request 10 + lead, and skips none before it.
+    memo.noteAsked(10)
+    #expect(await eventually { (0...10 + lead).allSatisfy(holdsOwnBlock) })
+    #expect(!holdsOwnBlock(10 + lead + 1))
+    #expect(specs.indices.allSatisfy { keys($0, memo: memo) == alone[$0] })
+  }
+
   /// A run long enough that its checkpoints lie farther apart than the snapshots kept near a seek.
   static let longRun = T.paged(
     pages: 64, pageSize: 4, maxBatch: 6, prefix: true,
