@@ -73,12 +73,15 @@ public final class BlockKeyMemo: Sendable {
         guard case .blocks(_, let blockSize, let length) = requests[r].prompt,
           blockSize % pageSize == 0 && length >= blockSize
         else { continue }
-        // Wait until the run is near; skip a request that it has already asked for.
+        // Wait until the run is near, looking again after 0.2 ms, then less often up to every 20 ms
+        // (a paused run, in the live view); skip a request that the run has already asked for.
+        var pause = Duration.microseconds(200)
         while true {
           guard let last = self?.lastAsked.load(ordering: .relaxed) else { return }
           if last >= 0 { asked = max(asked, place[last]) }
           if position <= asked + Self.warmingLead { break }
-          try? await Task.sleep(for: .microseconds(200))
+          try? await Task.sleep(for: pause)
+          pause = min(pause * 2, .milliseconds(20))
         }
         guard position > asked, let memo = self else { continue }
         var keys: [UInt64] = []
