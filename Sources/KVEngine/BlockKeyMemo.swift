@@ -19,8 +19,9 @@ public final class BlockKeyMemo: Sendable {
   /// Two generations: a full current one becomes the previous one, and the previous one is dropped.
   private let generations = Mutex<(current: [Key: [UInt64]], previous: [Key: [UInt64]])>(([:], [:]))
   private static let generationSize = 16_384
-  /// The request whose prompt keys the run asked for last (-1 before the first).
-  private let lastAsked = Atomic<Int>(-1)
+  /// The furthest place in arrival order of a request whose prompt keys the run asked for (-1 before
+  /// the first; `Int.max` once the run is over).
+  private let askedPlace = Atomic<Int>(-1)
   /// True once a warming task has started.
   private let warming = Atomic<Bool>(false)
 
@@ -47,43 +48,49 @@ public final class BlockKeyMemo: Sendable {
     }
   }
 
-  /// The run asks for the prompt keys of request `request`: warming keeps a few requests ahead of it.
+  /// The run asks for the prompt keys of the request at `place` in arrival order: warming keeps up to
+  /// `warmingLead` requests ahead of the furthest one.
   @inline(__always)
-  func noteAsked(_ request: Int) { lastAsked.store(request, ordering: .relaxed) }
+  func noteAsked(place: Int) {
+    if place > askedPlace.load(ordering: .relaxed) { askedPlace.max(place, ordering: .relaxed) }
+  }
 
-  /// Requests that warming hashes ahead of the last one the run asked for, in arrival order: few
+  /// The run is over: warming stops.
+  func noteRunOver() { askedPlace.store(.max, ordering: .relaxed) }
+
+  /// Requests that warming hashes ahead of the furthest one the run asked for, in arrival order: few
   /// enough that their blocks stay stored until the run asks (32 requests of a few hundred blocks at
   /// most, against the 16,384 blocks of a generation).
   static let warmingLead = 32
 
   /// Starts hashing, on another thread, the whole prompt blocks of `requests` (those with block
-  /// prompts whose blocks hold whole pages of `pageSize` tokens), in arrival `order`, at most
-  /// `warmingLead` requests ahead of the one the run asked for last. Once per memo; the task ends with
-  /// the last request, or soon after the memo is gone. Keys are a pure function of the tokens, so
-  /// a run's results are the same whichever thread hashed a block first.
+  /// prompts whose blocks hold whole pages of `pageSize` tokens), in arrival `order`, up to
+  /// `warmingLead` requests ahead of the furthest one the run asked for, skipping those it has passed.
+  /// Once per memo; the task ends with the last request, when the run is over, or soon after the memo
+  /// is gone. Keys are a pure function of the tokens, so a run's results are the same whichever thread
+  /// hashed a block first.
   func warm(_ requests: [RequestSpec], order: [Int], pageSize: Int) {
     guard !warming.load(ordering: .relaxed),
       warming.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
     else { return }
     Task.detached(priority: .utility) { [weak self] in
-      var place = [Int](repeating: 0, count: requests.count)
-      for (position, r) in order.enumerated() { place[r] = position }
-      var asked = -1
-      for (position, r) in order.enumerated() {
+      for (place, r) in order.enumerated() {
         guard case .blocks(_, let blockSize, let length) = requests[r].prompt,
           blockSize % pageSize == 0 && length >= blockSize
         else { continue }
         // Wait until the run is near, looking again after 0.2 ms, then less often up to every 20 ms
-        // (a paused run, in the live view); skip a request that the run has already asked for.
+        // (a paused run, in the live view).
         var pause = Duration.microseconds(200)
+        var asked = -1
         while true {
-          guard let last = self?.lastAsked.load(ordering: .relaxed) else { return }
-          if last >= 0 { asked = max(asked, place[last]) }
-          if position <= asked + Self.warmingLead { break }
+          guard let memo = self else { return }
+          asked = memo.askedPlace.load(ordering: .relaxed)
+          if place - Self.warmingLead <= asked { break }
           try? await Task.sleep(for: pause)
           pause = min(pause * 2, .milliseconds(20))
         }
-        guard position > asked, let memo = self else { continue }
+        if asked == .max { return }
+        guard place > asked, let memo = self else { continue }
         var keys: [UInt64] = []
         requests[r].extendPageKeys(
           &keys, to: length / blockSize * (blockSize / pageSize), pageSize: pageSize, memo: memo)

@@ -122,6 +122,8 @@ public struct EngineState: Sendable {
   var skipRefill = false
   /// Request indices ordered by arrival, and how many have arrived.
   let arrivalOrder: [Int]
+  /// Each scenario request's place in `arrivalOrder`.
+  let arrivalPlace: [Int]
   var arrivalCursor = 0
   var eventCursor = 0
   let sortedEvents: [ScenarioEvent]
@@ -148,6 +150,13 @@ public struct EngineState: Sendable {
   /// (`BlockKeyMemo.warm`); in shorter ones, a thread would cost more than it saves.
   static let warmingRequests = 64
 
+  /// The run asks for the page keys of `r`'s prompt: warming keeps a few requests ahead of the
+  /// furthest one in arrival order (a request added during the run has no place there).
+  @inline(__always)
+  func noteKeysAsked(_ r: Int) {
+    if r < arrivalPlace.count { blockKeyMemo.noteAsked(place: arrivalPlace[r]) }
+  }
+
   public init(scenario: Scenario) {
     self.scenario = scenario
     policyType = scenario.scheduler.policy.type
@@ -158,6 +167,9 @@ public struct EngineState: Sendable {
     let specs = scenario.requests
     requests = ChunkedArray(specs.lazy.map(RequestState.init(spec:)))
     arrivalOrder = specs.indices.sorted { (specs[$0].arrive, $0) < (specs[$1].arrive, $1) }
+    var arrivalPlace = [Int](repeating: 0, count: specs.count)
+    for (place, r) in arrivalOrder.enumerated() { arrivalPlace[r] = place }
+    self.arrivalPlace = arrivalPlace
     sortedEvents = scenario.events.enumerated().sorted {
       ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
     }

@@ -165,6 +165,7 @@ public struct FreeBitmask: Sendable {
   mutating func setRefcount(_ frame: Int, _ value: Int32, free: Bool? = nil, in unique: UniqueStorage? = nil)
   {
     precondition(frame >= 0 && frame < storage.refcountCount, "frame outside the refcounts")
+    assert(unique == nil || unique?.words == storage.words, "pointers of a storage the mask no longer has")
     let unique = unique ?? uniqueStorage()
     unique.refcounts[frame] = value
     switch free {
@@ -178,7 +179,9 @@ public struct FreeBitmask: Sendable {
   /// sharing (none when the caller passes the storage it made unique). Returns the frame and the frame
   /// word that held it as it was before. O(1) while the cursor's word has bits left, else O(levels).
   @inline(__always)
-  mutating func allocateLowest(in unique: UniqueStorage? = nil) -> (frame: Int, wordBefore: UInt64)? {
+  mutating func allocateLowest(in unique: UniqueStorage?) -> (frame: Int, wordBefore: UInt64)? {
+    assert(storage.refcountCount == count, "an allocation sets a refcount: a pool's mask has them")
+    assert(unique == nil || unique?.words == storage.words, "pointers of a storage the mask no longer has")
     var index = firstCandidateWord
     if (unique?.words ?? storage.words)[index] == 0 {
       guard population > 0 else { return nil }
@@ -195,11 +198,13 @@ public struct FreeBitmask: Sendable {
 
   // MARK: Storage
 
-  /// Copies the storage when a snapshot shares it, and returns its pointers, read once: until the mask
-  /// is copied again, writes through them need no check. Reads and writes through the same pointers let
-  /// the compiler keep a value it wrote in a register (an allocation's refcount for the free that
-  /// follows); read from the storage object again after a write, the pointers could have changed as
-  /// far as it knows, and every value is read from memory again.
+  /// Copies the storage when a snapshot shares it, and returns its pointers, read once. They are valid
+  /// only until the mask is next copied or its storage replaced, so they are never stored: a caller
+  /// holds them through a run of operations that cannot copy the mask, and its writes need no check.
+  /// Reads and writes through the same pointers let the compiler keep a value it wrote in a register
+  /// (an allocation's refcount for the free that follows); read from the storage object again after a
+  /// write, the pointers could have changed as far as it knows, and every value is read from memory
+  /// again.
   @inline(__always)
   mutating func uniqueStorage() -> UniqueStorage {
     if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }

@@ -152,16 +152,12 @@ public struct PagePool: Sendable, Equatable {
   /// Hands out the lowest free frame (`lsb = mask & -mask`); when none is free, evicts the LRU head.
   /// A queue pool hands out the head of its free queue, dropping the content it held.
   @inline(__always)
-  public mutating func alloc() -> AllocTrace { alloc(inUniqueMask: nil) }
-
-  /// `alloc()`, without the check for a snapshot sharing the mask when the caller passes the mask's
-  /// storage made unique.
-  @inline(__always)
-  mutating func alloc(inUniqueMask unique: UniqueStorage?) -> AllocTrace {
-    order == .queue ? popQueue() : allocLowest(inUniqueMask: unique)
+  public mutating func alloc() -> AllocTrace {
+    order == .queue ? popQueue() : allocLowest(inUniqueMask: nil)
   }
 
-  /// `alloc(inUniqueMask:)` in a pool that hands out the lowest free frame.
+  /// `alloc()` in a pool that hands out the lowest free frame, without the check for a snapshot
+  /// sharing the mask when the caller passes the mask's storage made unique.
   @inline(__always)
   private mutating func allocLowest(inUniqueMask unique: UniqueStorage?) -> AllocTrace {
     if let (frame, before) = freeMask.allocateLowest(in: unique) {

@@ -3,7 +3,7 @@
 extension EngineState {
   /// The keys of the full pages of a request's prompt, chained from page 0. O(prompt length).
   func promptPageKeys(_ r: Int) -> [UInt64] {
-    blockKeyMemo.noteAsked(r)
+    noteKeysAsked(r)
     var keys: [UInt64] = []
     requests[r].spec.extendPageKeys(
       &keys, to: requests[r].spec.prompt.count / pageSize, pageSize: pageSize, memo: blockKeyMemo)

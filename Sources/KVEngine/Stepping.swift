@@ -16,7 +16,7 @@ extension EngineState {
     to target: Int, observe: ((EngineState) -> Void)? = nil, boundary: ((EngineState) -> Void)? = nil
   ) {
     guard step < target else { return }
-    if config.prefixCache && requests.count >= Self.warmingRequests {
+    if config.prefixCache && scenario.requests.count >= Self.warmingRequests {
       blockKeyMemo.warm(scenario.requests, order: arrivalOrder, pageSize: pageSize)
     }
     if let start = unitStart?.state {
@@ -200,8 +200,14 @@ extension EngineState {
   /// The run is over: one step.
   mutating func finish(_ reason: EndReason) throws(Pause) {
     try begin()
+    endWith(reason)
+  }
+
+  /// The step that ends the run; warming of prompt blocks stops with it.
+  private mutating func endWith(_ reason: EndReason) {
     phase = .done
     endReason = reason
+    blockKeyMemo.noteRunOver()
     end(.plan(.done, .done(reason)))
   }
 
@@ -336,9 +342,7 @@ extension EngineState {
   }
 
   private mutating func endRun(_ reason: EndReason) -> [Int]? {
-    phase = .done
-    endReason = reason
-    end(.plan(.done, .done(reason)))
+    endWith(reason)
     return nil
   }
 

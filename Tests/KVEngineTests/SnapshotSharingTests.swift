@@ -77,8 +77,8 @@ struct SnapshotSharingTests {
   }
 
   /// Warming hashes, on another thread, the whole prompt blocks of the requests up to
-  /// `BlockKeyMemo.warmingLead` ahead of the one the run asked for last, and no further; keys through
-  /// the warmed memo equal keys hashed alone.
+  /// `BlockKeyMemo.warmingLead` ahead of the furthest one the run asked for, and no further, skipping
+  /// those the run has passed; keys through the warmed memo equal keys hashed alone.
   @Test func warmingHashesTheBlocksOfTheRequestsAheadOfTheRun() async {
     let pageSize = 4
     let blockSize = 8
@@ -95,9 +95,8 @@ struct SnapshotSharingTests {
       return keys
     }
     let alone = specs.indices.map { keys($0, memo: nil) }
-    let memo = BlockKeyMemo()
-    /// True when the memo holds request `r`'s own (third) block.
-    func holdsOwnBlock(_ r: Int) -> Bool {
+    /// True when `memo` holds request `r`'s own (third) block.
+    func holdsOwnBlock(_ r: Int, in memo: BlockKeyMemo) -> Bool {
       memo[
         .init(
           parent: alone[r][2 * blockSize / pageSize - 1], block: 100 + r, blockSize: blockSize,
@@ -112,16 +111,24 @@ struct SnapshotSharingTests {
       return false
     }
     let lead = BlockKeyMemo.warmingLead
+    let memo = BlockKeyMemo()
     memo.warm(specs, order: Array(specs.indices), pageSize: pageSize)
     // Before the run asks for any, the first `lead` requests.
-    #expect(await eventually { (0..<lead).allSatisfy(holdsOwnBlock) })
+    #expect(await eventually { (0..<lead).allSatisfy { holdsOwnBlock($0, in: memo) } })
     try? await Task.sleep(for: .milliseconds(50))
-    #expect(!holdsOwnBlock(lead))
-    // The run asks for request 10: warming goes on to request 10 + lead, and skips none before it.
-    memo.noteAsked(10)
-    #expect(await eventually { (0...10 + lead).allSatisfy(holdsOwnBlock) })
-    #expect(!holdsOwnBlock(10 + lead + 1))
+    #expect(!holdsOwnBlock(lead, in: memo))
+    // The run asks for request 10, then for an earlier one: warming goes on to request 10 + lead.
+    memo.noteAsked(place: 10)
+    memo.noteAsked(place: 4)
+    #expect(await eventually { (0...10 + lead).allSatisfy { holdsOwnBlock($0, in: memo) } })
+    #expect(!holdsOwnBlock(10 + lead + 1, in: memo))
     #expect(specs.indices.allSatisfy { keys($0, memo: memo) == alone[$0] })
+    // A run already at request 20 when warming starts: the requests it passed are left alone.
+    let late = BlockKeyMemo()
+    late.noteAsked(place: 20)
+    late.warm(specs, order: Array(specs.indices), pageSize: pageSize)
+    #expect(await eventually { (21..<specs.count).allSatisfy { holdsOwnBlock($0, in: late) } })
+    #expect((0...20).allSatisfy { !holdsOwnBlock($0, in: late) })
   }
 
   /// A run long enough that its checkpoints lie farther apart than the snapshots kept near a seek.
