@@ -193,6 +193,24 @@ struct UserActionTests {
   static let base = T.paged(
     pages: 8, pageSize: 4, maxBatch: 4, [T.req("A", 6, out: 6), T.req("B", at: 2, 3, out: 3)])
 
+  /// In a run long enough to hash its prompt blocks ahead on another thread, a request added mid-run
+  /// (it has no place in the arrival order that the hashing follows) is admitted, hits the prefix
+  /// cache and finishes.
+  @Test func aRequestAddedToARunThatWarmsItsBlocksFinishes() {
+    let blocks = { (i: Int) in Prompt.blocks(ids: [0, 1, 10 + i], blockSize: 8, length: 20) }
+    let requests = (0..<EngineState.warmingRequests).map {
+      RequestSpec(id: "r\($0)", arrive: $0, prompt: blocks($0), output: 4)
+    }
+    var state = EngineState(scenario: T.paged(pages: 64, pageSize: 4, maxBatch: 4, prefix: true, requests))
+    state.run(to: 200)
+    state.enqueue(.addRequest(RequestSpec(id: "X", arrive: 0, prompt: blocks(99), output: 4)))
+    state.run(to: Int.max)
+    #expect(state.isDone)
+    #expect(state.requests.allSatisfy { $0.status == .finished })
+    #expect(state.findingsSoFar.isEmpty)
+    #expect(state.requests[requests.count].hitPages == 4)
+  }
+
   @Test func addRequestMidRun() {
     var timeline = Timeline(scenario: Self.base, interval: 4, maxCheckpoints: 4)
     let step = timeline.iterationStarts[1] + 2
