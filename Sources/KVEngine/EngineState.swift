@@ -150,11 +150,13 @@ public struct EngineState: Sendable {
   /// (`BlockKeyMemo.warm`); in shorter ones, a thread would cost more than it saves.
   static let warmingRequests = 64
 
-  /// The run asks for the page keys of `r`'s prompt: warming keeps a few requests ahead of the
+  /// Extends `keys`, the page keys of `r`'s sequence, to `count` pages through the run's block memo,
+  /// and tells the memo's warming how far the run has come: it keeps a few requests ahead of the
   /// furthest one in arrival order (a request added during the run has no place there).
   @inline(__always)
-  func noteKeysAsked(_ r: Int) {
+  func extendPageKeys(of r: Int, _ keys: inout [UInt64], to count: Int) {
     if r < arrivalPlace.count { blockKeyMemo.noteAsked(place: arrivalPlace[r]) }
+    requests[r].spec.extendPageKeys(&keys, to: count, pageSize: pageSize, memo: blockKeyMemo)
   }
 
   public init(scenario: Scenario) {

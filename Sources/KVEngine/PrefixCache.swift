@@ -3,10 +3,8 @@
 extension EngineState {
   /// The keys of the full pages of a request's prompt, chained from page 0. O(prompt length).
   func promptPageKeys(_ r: Int) -> [UInt64] {
-    noteKeysAsked(r)
     var keys: [UInt64] = []
-    requests[r].spec.extendPageKeys(
-      &keys, to: requests[r].spec.prompt.count / pageSize, pageSize: pageSize, memo: blockKeyMemo)
+    extendPageKeys(of: r, &keys, to: requests[r].spec.prompt.count / pageSize)
     return keys
   }
 

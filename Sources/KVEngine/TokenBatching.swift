@@ -142,10 +142,9 @@ extension EngineState {
   /// Computes the keys of `r`'s first `count` full pages, chained from page 0.
   private mutating func extendBlockKeys(_ r: Int, to count: Int) {
     guard requests[r].blockKeys.count < count else { return }
-    noteKeysAsked(r)
     var keys = requests[r].blockKeys
     requests[r].blockKeys = []
-    requests[r].spec.extendPageKeys(&keys, to: count, pageSize: pageSize, memo: blockKeyMemo)
+    extendPageKeys(of: r, &keys, to: count)
     requests[r].blockKeys = keys
   }
 }
